@@ -1,0 +1,310 @@
+"""The backend: every job of one mock scope, per (account, region), under one lock.
+
+It owns identity (job IDs, ARNs), idempotency tokens, tags, listing and paging, and
+when jobs move: automatic steps according to the progression mode, requested ones
+through the lifecycle rules. Inputs arrive already validated by the service layer.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import hashlib
+import itertools
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from . import _lifecycle as lc
+from ._errors import BadRequest, IdempotencyError, InvalidNextToken, NotFound
+from ._jobs import Job, JobRecord
+from ._stores import EmbeddedStore
+
+__all__ = ["PROGRESSIONS", "Backend", "Call", "Settings", "now"]
+
+PROGRESSIONS = ("poll", "manual", "clock")
+DEFAULT_PAGE_SIZE = 1000
+
+
+def now() -> datetime.datetime:
+    """The mock's clock: ``datetime.now(timezone.utc)``, so freezegun and time-machine rule it."""
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a mock scope behaves; validated when the mock is created, not when used."""
+
+    progression: str = "poll"
+    step_seconds: float = 1.0
+    max_active_jobs: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.progression not in PROGRESSIONS:
+            raise ValueError(
+                f"progression must be one of {', '.join(map(repr, PROGRESSIONS))}, "
+                f"not {self.progression!r}"
+            )
+        if isinstance(self.step_seconds, bool) or not isinstance(self.step_seconds, int | float):
+            raise TypeError(f"step_seconds must be a number, not {self.step_seconds!r}")
+        if not self.step_seconds > 0:
+            raise ValueError(f"step_seconds must be greater than 0, not {self.step_seconds!r}")
+        limit = self.max_active_jobs
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise TypeError(f"max_active_jobs must be an int or None, not {limit!r}")
+        if limit is not None and limit < 1:
+            raise ValueError(f"max_active_jobs must be at least 1, not {limit!r}")
+
+
+class Call(NamedTuple):
+    """One intercepted s3control call, as ``batch.calls`` lists it."""
+
+    operation: str
+    params: dict[str, Any]
+    http_status: int
+    error_code: str | None
+
+
+class Backend:
+    """All state of one outermost mock scope."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.lock = threading.RLock()
+        self.store = EmbeddedStore()
+        self.calls: list[Call] = []
+        self._jobs: dict[str, JobRecord] = {}
+        self._tokens: dict[tuple[str, str, str], tuple[str, str]] = {}
+        self._sequence = itertools.count()
+
+    def reset(self) -> None:
+        """Drop jobs, tokens, objects of the embedded store and recorded calls."""
+        with self.lock:
+            self._jobs.clear()
+            self._tokens.clear()
+            self.store.clear()
+            self.calls.clear()
+
+    def record(self, call: Call) -> None:
+        with self.lock:
+            self.calls.append(call)
+
+    # ------------------------------------------------------------------ operations
+
+    def create_job(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        request = {
+            k: v for k, v in params.items() if k not in ("AccountId", "ClientRequestToken", "Tags")
+        }
+        token = params["ClientRequestToken"]
+        fingerprint = _fingerprint(params)
+        with self.lock:
+            known = self._tokens.get((account, region, token))
+            if known is not None:
+                job_id, known_fingerprint = known
+                if known_fingerprint != fingerprint:
+                    raise IdempotencyError(
+                        f"ClientRequestToken {token!r} was already used by a CreateJob "
+                        f"request with different parameters (job {job_id}). Use a new "
+                        "token for a new job, or repeat the original request exactly."
+                    )
+                return {"JobId": job_id}
+            record = JobRecord(
+                job_id=str(uuid.uuid4()),
+                account_id=account,
+                region=region,
+                sequence=next(self._sequence),
+                request=request,
+                priority=params["Priority"],
+                # An omitted ConfirmationRequired behaves as true on the real service.
+                confirmation_required=params.get("ConfirmationRequired", True),
+                tags=list(params.get("Tags", [])),
+                creation_time=now(),
+            )
+            self._jobs[record.job_id] = record
+            self._tokens[(account, region, token)] = (record.job_id, fingerprint)
+        return {"JobId": record.job_id}
+
+    def describe_job(self, account: str, region: str, job_id: str) -> dict[str, Any]:
+        with self.lock:
+            record = self._find(account, region, job_id)
+            self._observe(record)
+            return {"Job": record.descriptor(now())}
+
+    def list_jobs(
+        self,
+        account: str,
+        region: str,
+        statuses: Iterable[str] = (),
+        max_results: int | None = None,
+        next_token: str | None = None,
+    ) -> dict[str, Any]:
+        wanted = sorted(set(statuses))
+        after = _read_token(next_token, wanted) if next_token else None
+        page_size = max_results or DEFAULT_PAGE_SIZE
+        with self.lock:
+            mine = [
+                r for r in self._jobs.values() if r.account_id == account and r.region == region
+            ]
+            for record in mine:
+                self._observe(record)
+            mine.sort(key=lambda r: r.sequence, reverse=True)
+            matching = [
+                r
+                for r in mine
+                if (not wanted or r.status in wanted) and (after is None or r.sequence < after)
+            ]
+            page = matching[:page_size]
+            moment = now()
+            result: dict[str, Any] = {"Jobs": [r.list_entry(moment) for r in page]}
+        if len(matching) > page_size:
+            result["NextToken"] = _make_token(page[-1].sequence, wanted)
+        return result
+
+    def update_status(
+        self, account: str, region: str, job_id: str, requested: str, reason: str | None
+    ) -> dict[str, Any]:
+        with self.lock:
+            record = self._find(account, region, job_id)
+            self._catch_up(record)
+            target = lc.requested_status(record.status, requested)
+            record.move(target, now(), reason)
+            if reason is not None:
+                record.status_update_reason = reason
+            result = {"JobId": record.job_id, "Status": record.status}
+        if reason is not None:
+            result["StatusUpdateReason"] = reason
+        return result
+
+    def update_priority(
+        self, account: str, region: str, job_id: str, priority: int
+    ) -> dict[str, Any]:
+        with self.lock:
+            record = self._find(account, region, job_id)
+            self._catch_up(record)
+            if record.status in lc.TERMINAL:
+                raise BadRequest(
+                    f"Cannot change the priority of job {job_id}: it has already ended "
+                    f"with status {record.status}."
+                )
+            record.priority = priority
+        return {"JobId": job_id, "Priority": priority}
+
+    def get_tags(self, account: str, region: str, job_id: str) -> dict[str, Any]:
+        with self.lock:
+            return {"Tags": [dict(t) for t in self._find(account, region, job_id).tags]}
+
+    def put_tags(
+        self, account: str, region: str, job_id: str, tags: list[dict[str, str]]
+    ) -> dict[str, Any]:
+        with self.lock:
+            self._find(account, region, job_id).tags = [dict(t) for t in tags]
+        return {}
+
+    def delete_tags(self, account: str, region: str, job_id: str) -> dict[str, Any]:
+        with self.lock:
+            self._find(account, region, job_id).tags = []
+        return {}
+
+    # ------------------------------------------------------------------ controller
+
+    def snapshot(self, job_id: str) -> Job:
+        with self.lock:
+            record = self._jobs.get(job_id)
+            if record is None:
+                known = ", ".join(self._jobs) or "none"
+                raise KeyError(f"no job {job_id!r} in this mock (jobs: {known})")
+            self._catch_up(record)
+            return record.snapshot()
+
+    def snapshots(self) -> list[Job]:
+        with self.lock:
+            records = sorted(self._jobs.values(), key=lambda r: r.sequence)
+            for record in records:
+                self._catch_up(record)
+            return [r.snapshot() for r in records]
+
+    def step(self, job_id: str) -> str:
+        with self.lock:
+            self.snapshot(job_id)  # KeyError for an unknown id
+            return self._jobs[job_id].step(self.store, now())
+
+    def run(self, job_id: str | None = None) -> None:
+        with self.lock:
+            ids = [job_id] if job_id is not None else list(self._jobs)
+            for one in ids:
+                self.snapshot(one)
+                record = self._jobs[one]
+                while record.status not in lc.AT_REST:
+                    record.step(self.store, now())
+
+    # ------------------------------------------------------------------ internals
+
+    def _find(self, account: str, region: str, job_id: str) -> JobRecord:
+        record = self._jobs.get(job_id)
+        if record is None or record.account_id != account or record.region != region:
+            raise NotFound(
+                f"The specified job does not exist: no job {job_id} in account "
+                f"{account} and region {region}."
+            )
+        return record
+
+    def _observe(self, record: JobRecord) -> None:
+        """DescribeJob or ListJobs looked at the job: poll mode takes one step first."""
+        if self.settings.progression == "poll":
+            if record.status not in lc.AT_REST:
+                record.step(self.store, now())
+        else:
+            self._catch_up(record)
+
+    def _catch_up(self, record: JobRecord) -> None:
+        """Clock mode: take every step whose time has come, each at its own time."""
+        if self.settings.progression != "clock":
+            return
+        interval = datetime.timedelta(seconds=self.settings.step_seconds)
+        moment = now()
+        while record.status not in lc.AT_REST:
+            due = record.last_transition_at + interval
+            if due > moment:
+                break
+            record.step(self.store, due)
+
+
+def _fingerprint(params: dict[str, Any]) -> str:
+    relevant = {k: v for k, v in params.items() if k != "ClientRequestToken"}
+    canonical = json.dumps(relevant, sort_keys=True, default=_json_default)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(type(value).__name__)
+
+
+def _make_token(after_sequence: int, statuses: list[str]) -> str:
+    payload = json.dumps([after_sequence, statuses], separators=(",", ":"))
+    digest = hashlib.sha256(payload.encode()).hexdigest()[:12]
+    return base64.b64encode(f"{payload}|{digest}".encode()).decode()
+
+
+def _read_token(token: str, statuses: list[str]) -> int:
+    problem: Callable[[str], InvalidNextToken] = lambda why: InvalidNextToken(  # noqa: E731
+        f"The NextToken {token!r} is not valid: {why}. Pass the NextToken of the previous "
+        "ListJobs response unchanged, with the same JobStatuses."
+    )
+    try:
+        payload, _, digest = base64.b64decode(token, validate=True).decode().rpartition("|")
+        after, token_statuses = json.loads(payload)
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+        raise problem("it was not issued by ListJobs") from None
+    if hashlib.sha256(payload.encode()).hexdigest()[:12] != digest or not isinstance(after, int):
+        raise problem("it was not issued by ListJobs")
+    if token_statuses != statuses:
+        raise problem("it was issued for a different JobStatuses filter")
+    return after

@@ -1,0 +1,64 @@
+"""One request in, one response out: parse (wire), handle (service), render (wire).
+
+The botocore hook and the HTTP server both call ``serve``; every served call is
+recorded in the backend's call list, successes and errors alike.
+"""
+
+from __future__ import annotations
+
+from ._backend import Backend, Call
+from ._errors import S3ControlError
+from ._service import SERVED_OPERATIONS, handle
+from ._wire import (
+    HttpRequest,
+    HttpResponse,
+    ParsedRequest,
+    new_request_id,
+    operation_for,
+    parse_request,
+    render_error,
+    render_result,
+)
+
+__all__ = ["Unserved", "serve"]
+
+
+class Unserved(Exception):
+    """A valid s3control request for an operation the mock does not serve."""
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(operation)
+        self.operation = operation
+
+
+def serve(backend: Backend, request: HttpRequest) -> HttpResponse:
+    """Answer one s3control HTTP request from ``backend``.
+
+    Raises ``wire.UnknownRoute`` for a path no s3control operation has, and
+    ``Unserved`` for an s3control operation other than the eight job calls.
+    """
+    try:
+        parsed = parse_request(request)
+    except S3ControlError as error:
+        # The route matched, so the operation is known, but its input is unreadable.
+        operation = operation_for(request.method, request.url)
+        if operation not in SERVED_OPERATIONS:
+            raise Unserved(operation) from None
+        backend.record(Call(operation, {}, error.http_status, error.code))
+        return render_error(error, new_request_id())
+    if parsed.operation not in SERVED_OPERATIONS:
+        raise Unserved(parsed.operation)
+    return answer(backend, parsed)
+
+
+def answer(backend: Backend, parsed: ParsedRequest) -> HttpResponse:
+    """Handle a parsed request and render the result or the modeled error."""
+    try:
+        result = handle(backend, parsed)
+    except S3ControlError as error:
+        response = render_error(error, parsed.request_id)
+        backend.record(Call(parsed.operation, parsed.params, error.http_status, error.code))
+        return response
+    response = render_result(parsed.operation, result, parsed.request_id)
+    backend.record(Call(parsed.operation, parsed.params, response.status, None))
+    return response

@@ -1,0 +1,109 @@
+"""Errors: the modeled AWS errors the mock answers with, and the library's own."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "BadRequest",
+    "IdempotencyError",
+    "InternalServiceError",
+    "InvalidNextToken",
+    "InvalidRequest",
+    "JobStatusError",
+    "NotFound",
+    "S3BatchMockError",
+    "S3ControlError",
+    "TooManyRequests",
+    "TooManyTags",
+    "UnsupportedOperationError",
+    "invalid_input",
+]
+
+
+class S3BatchMockError(Exception):
+    """Base class of every exception s3batch_mock raises in the caller's code."""
+
+
+class UnsupportedOperationError(S3BatchMockError):
+    """An s3control call the mock does not serve was made while the mock was active.
+
+    Raised instead of letting the request reach the network.
+    """
+
+
+class S3ControlError(Exception):
+    """An error answered on the wire as AWS would: code, HTTP status and message.
+
+    botocore turns it into ``client.exceptions.<code>`` for the caller.
+    """
+
+    default_code: ClassVar[str] = "InternalServiceException"
+    default_status: ClassVar[int] = 500
+
+    def __init__(
+        self, message: str, *, code: str | None = None, http_status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.http_status = http_status or self.default_status
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class BadRequest(S3ControlError):
+    default_code = "BadRequestException"
+    default_status = 400
+
+
+class IdempotencyError(S3ControlError):
+    default_code = "IdempotencyException"
+    default_status = 400
+
+
+class NotFound(S3ControlError):
+    default_code = "NotFoundException"
+    default_status = 400
+
+
+class JobStatusError(S3ControlError):
+    default_code = "JobStatusException"
+    default_status = 400
+
+
+class TooManyTags(S3ControlError):
+    default_code = "TooManyTagsException"
+    default_status = 400
+
+
+class InvalidRequest(S3ControlError):
+    default_code = "InvalidRequestException"
+    default_status = 400
+
+
+class InvalidNextToken(S3ControlError):
+    default_code = "InvalidNextTokenException"
+    default_status = 400
+
+
+class TooManyRequests(S3ControlError):
+    default_code = "TooManyRequestsException"
+    default_status = 400
+
+
+class InternalServiceError(S3ControlError):
+    default_code = "InternalServiceException"
+    default_status = 500
+
+
+def invalid_input(operation: str, message: str) -> S3ControlError:
+    """The error AWS answers an operation's malformed or out-of-range input with.
+
+    ListJobs models ``InvalidRequestException``; every other job operation
+    ``BadRequestException`` (design section 5).
+    """
+    if operation == "ListJobs":
+        return InvalidRequest(message)
+    return BadRequest(message)

@@ -1,0 +1,145 @@
+"""The botocore side: handlers installed at import, inert until a mock is active.
+
+``before-send.s3-control`` answers s3control requests in-process after botocore has
+validated, serialized and prepared them, so retries, response parsing and modeled
+exceptions are botocore's own. Being specific to s3-control, it runs before moto's
+generic ``before-send`` handler whichever was imported or activated first.
+``choose-signer.s3-control`` leaves s3control requests unsigned while a mock is
+active: signing is the only reason they need credentials.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+import botocore
+import botocore.handlers
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+
+from ._backend import Backend
+from ._dispatch import Unserved, serve
+from ._errors import UnsupportedOperationError
+from ._service import SERVED_OPERATIONS
+from ._wire import HttpRequest, UnknownRoute
+
+__all__ = ["activate", "active_backend", "deactivate", "install", "patch_client"]
+
+_SEND_EVENT = "before-send.s3-control"
+_SIGNER_EVENT = "choose-signer.s3-control"
+
+_lock = threading.Lock()
+_active: Backend | None = None
+
+
+def activate(backend: Backend) -> None:
+    global _active
+    with _lock:
+        _active = backend
+
+
+def deactivate() -> None:
+    global _active
+    with _lock:
+        _active = None
+
+
+def active_backend() -> Backend | None:
+    return _active
+
+
+class _Body:
+    """The raw body botocore reads a response from (``stream()``, ``read()``)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **kwargs: Any) -> Iterator[bytes]:
+        if self._data:
+            yield self._data
+
+    def read(self, *args: Any, **kwargs: Any) -> bytes:
+        data, self._data = self._data, b""
+        return data
+
+
+def _on_before_send(request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse | None:
+    backend = _active
+    if backend is None:
+        return None
+    http = HttpRequest(
+        method=request.method,
+        url=request.url,
+        headers={k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()},
+        body=_body_bytes(request.body),
+    )
+    try:
+        response = serve(backend, http)
+    except (Unserved, UnknownRoute) as exc:
+        if _moto_is_active():
+            return None  # moto's own before-send handler runs next and serves it
+        operation = exc.operation if isinstance(exc, Unserved) else f"request {exc}"
+        raise UnsupportedOperationError(
+            f"s3batch_mock does not serve s3control {operation}; it serves the S3 Batch "
+            f"Operations job calls ({', '.join(sorted(SERVED_OPERATIONS))}). The call was "
+            "stopped before reaching the network. To have it answered, activate moto's "
+            "mock_aws as well, or stub it with botocore's Stubber."
+        ) from None
+    return AWSResponse(request.url, response.status, response.headers, _Body(response.body))
+
+
+def _on_choose_signer(**kwargs: Any) -> Any:
+    return botocore.UNSIGNED if _active is not None else None
+
+
+def _body_bytes(body: Any) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    data = body.read()
+    if hasattr(body, "seek"):
+        body.seek(0)
+    return data if isinstance(data, bytes) else str(data).encode("utf-8")
+
+
+def _moto_is_active() -> bool:
+    models = sys.modules.get("moto.core.models")
+    stubber = getattr(models, "botocore_stubber", None)
+    return bool(getattr(stubber, "enabled", False))
+
+
+_HANDLERS = ((_SEND_EVENT, _on_before_send), (_SIGNER_EVENT, _on_choose_signer))
+
+
+def install() -> None:
+    """Add the handlers to botocore's built-ins, so every new session gets them. Idempotent."""
+    for entry in _HANDLERS:
+        if entry not in botocore.handlers.BUILTIN_HANDLERS:
+            botocore.handlers.BUILTIN_HANDLERS.append(entry)
+
+
+ClientT = TypeVar("ClientT")
+
+
+def patch_client(client: ClientT) -> ClientT:
+    """Route ``client``'s s3control calls through the mock; returns the client.
+
+    Needed only for a client whose botocore session existed before s3batch_mock was
+    imported. Safe to call on any client, any number of times.
+    """
+    events = getattr(getattr(client, "meta", None), "events", None)
+    if events is None:
+        raise TypeError(f"patch_client expects a botocore client, got {client!r}")
+    for event, handler in _HANDLERS:
+        # Drop the copy a session registered from BUILTIN_HANDLERS, then register one
+        # keyed copy: each request is answered exactly once however often we patch.
+        unique_id = f"s3batch_mock:{event}"
+        events.unregister(event, unique_id=unique_id)
+        events.unregister(event, handler)
+        events.register(event, handler, unique_id=unique_id)
+    return client

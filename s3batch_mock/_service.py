@@ -1,0 +1,130 @@
+"""The service layer: the checks AWS makes and botocore doesn't, then the backend call.
+
+Each served operation validates its input against the model (``_validation``), applies
+the cross-field rules AWS documents or implies, and only then touches the backend, so
+a rejected call never changes anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ._backend import Backend
+from ._errors import InvalidNextToken, TooManyTags, invalid_input
+from ._validation import Violation, check
+from ._wire import ParsedRequest, service_model
+
+__all__ = ["SERVED_OPERATIONS", "handle"]
+
+MAX_TAGS = 50
+
+
+def handle(backend: Backend, request: ParsedRequest) -> dict[str, Any]:
+    """Validate ``request`` and carry it out; raises ``S3ControlError`` for AWS errors."""
+    operation = request.operation
+    params = request.params
+    shape = service_model().operation_model(operation).input_shape
+    try:
+        if shape is not None:
+            check(shape, params)
+        _CROSS_FIELD_RULES.get(operation, _no_rules)(params)
+    except Violation as violation:
+        if violation.path.startswith("NextToken"):
+            raise InvalidNextToken(str(violation)) from None
+        raise invalid_input(operation, str(violation)) from None
+    return _HANDLERS[operation](backend, request.account_id, request.region, params)
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _no_rules(params: dict[str, Any]) -> None:
+    pass
+
+
+def _check_tags(tags: list[dict[str, str]], path: str) -> None:
+    if len(tags) > MAX_TAGS:
+        raise TooManyTags(
+            f"{path}: a job can have at most {MAX_TAGS} tags (got {len(tags)}). "
+            "Remove some tags, or combine them."
+        )
+    seen: set[str] = set()
+    for tag in tags:
+        if tag["Key"] in seen:
+            raise Violation(path, f"the tag key {tag['Key']!r} appears more than once")
+        seen.add(tag["Key"])
+
+
+def _create_job_rules(params: dict[str, Any]) -> None:
+    operations = [name for name, value in params["Operation"].items() if value is not None]
+    if len(operations) != 1:
+        raise Violation(
+            "Operation",
+            f"must name exactly one operation (got {len(operations)}: "
+            f"{', '.join(operations) or 'none'})",
+        )
+    sources = [name for name in ("Manifest", "ManifestGenerator") if name in params]
+    if len(sources) != 1:
+        raise Violation(
+            "Manifest",
+            "a job needs exactly one of Manifest and ManifestGenerator "
+            f"(got {' and '.join(sources) or 'neither'})",
+        )
+    report = params["Report"]
+    if report["Enabled"]:
+        for name in ("Bucket", "Format", "ReportScope"):
+            if name not in report:
+                raise Violation(f"Report.{name}", "is required when Report.Enabled is true")
+    spec = params.get("Manifest", {}).get("Spec", {})
+    if spec.get("Format") == "S3BatchOperations_CSV_20180820" and "Fields" in spec:
+        missing = {"Bucket", "Key"} - set(spec["Fields"])
+        if missing:
+            raise Violation(
+                "Manifest.Spec.Fields",
+                f"a CSV manifest's Fields must include Bucket and Key (missing "
+                f"{', '.join(sorted(missing))})",
+            )
+    generator = params.get("ManifestGenerator", {}).get("S3JobManifestGenerator")
+    if generator and generator["EnableManifestOutput"] and not generator.get(
+        "ManifestOutputLocation"
+    ):
+        raise Violation(
+            "ManifestGenerator.S3JobManifestGenerator.ManifestOutputLocation",
+            "is required when EnableManifestOutput is true",
+        )
+    lambda_invoke = params["Operation"].get("LambdaInvoke") or {}
+    if lambda_invoke.get("UserArguments") and lambda_invoke.get("InvocationSchemaVersion") != "2.0":
+        raise Violation(
+            "Operation.LambdaInvoke.UserArguments",
+            "requires InvocationSchemaVersion 2.0",
+        )
+    _check_tags(params.get("Tags", []), "Tags")
+
+
+_CROSS_FIELD_RULES: dict[str, Callable[[dict[str, Any]], None]] = {
+    "CreateJob": _create_job_rules,
+    "PutJobTagging": lambda params: _check_tags(params["Tags"], "Tags"),
+}
+
+# --------------------------------------------------------------------------- dispatch
+
+_Handler = Callable[[Backend, str, str, dict[str, Any]], dict[str, Any]]
+
+_HANDLERS: dict[str, _Handler] = {
+    "CreateJob": lambda b, a, r, p: b.create_job(a, r, p),
+    "DescribeJob": lambda b, a, r, p: b.describe_job(a, r, p["JobId"]),
+    "ListJobs": lambda b, a, r, p: b.list_jobs(
+        a, r, p.get("JobStatuses", ()), p.get("MaxResults"), p.get("NextToken")
+    ),
+    "UpdateJobStatus": lambda b, a, r, p: b.update_status(
+        a, r, p["JobId"], p["RequestedJobStatus"], p.get("StatusUpdateReason")
+    ),
+    "UpdateJobPriority": lambda b, a, r, p: b.update_priority(a, r, p["JobId"], p["Priority"]),
+    "GetJobTagging": lambda b, a, r, p: b.get_tags(a, r, p["JobId"]),
+    "PutJobTagging": lambda b, a, r, p: b.put_tags(a, r, p["JobId"], p["Tags"]),
+    "DeleteJobTagging": lambda b, a, r, p: b.delete_tags(a, r, p["JobId"]),
+}
+
+#: The s3control operations the mock serves.
+SERVED_OPERATIONS = frozenset(_HANDLERS)

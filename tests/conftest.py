@@ -1,0 +1,94 @@
+"""Shared test setup: no network, ever, and a few small helpers."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+ACCOUNT = "123456789012"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/batch"
+
+
+class NetworkRefused(AssertionError):
+    """A test tried to reach something other than loopback."""
+
+
+def _is_loopback(address: Any) -> bool:
+    if not isinstance(address, tuple):  # AF_UNIX paths
+        return True
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> None:
+    if not _is_loopback(address):
+        raise NetworkRefused(f"tests must not reach the network (tried {address!r})")
+    _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
+    if not _is_loopback(address):
+        raise NetworkRefused(f"tests must not reach the network (tried {address!r})")
+    return _real_connect_ex(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _refuse_network() -> Iterator[None]:
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _no_user_aws_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """Tests never see the developer's AWS config or credentials."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def s3control(region: str = "us-east-1", **kwargs: Any) -> Any:
+    return boto3.client("s3control", region_name=region, **kwargs)
+
+
+def csv_manifest_job(
+    client: Any,
+    etag: str,
+    *,
+    bucket: str = "manifests",
+    key: str = "manifest.csv",
+    account: str = ACCOUNT,
+    **overrides: Any,
+) -> str:
+    """CreateJob for a CSV manifest already stored at s3://bucket/key; returns the JobId."""
+    params: dict[str, Any] = {
+        "AccountId": account,
+        "Operation": {"S3PutObjectTagging": {"TagSet": [{"Key": "k", "Value": "v"}]}},
+        "Report": {"Enabled": False},
+        "Manifest": {
+            "Spec": {"Format": "S3BatchOperations_CSV_20180820", "Fields": ["Bucket", "Key"]},
+            "Location": {"ObjectArn": f"arn:aws:s3:::{bucket}/{key}", "ETag": etag},
+        },
+        "Priority": 10,
+        "RoleArn": ROLE,
+    }
+    params.update(overrides)
+    return str(client.create_job(**params)["JobId"])
