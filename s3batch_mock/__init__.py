@@ -1,9 +1,9 @@
 """s3batch_mock: test code that drives Amazon S3 Batch Operations through boto3, offline.
 
-    from s3batch_mock import mock_s3batch
+from s3batch_mock import mock_s3batch
 
-    @mock_s3batch
-    def test_my_batch_code(): ...
+@mock_s3batch
+def test_my_batch_code(): ...
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ DEFAULT_PAGE_SIZE = 1000
 
 def now() -> datetime.datetime:
     """The mock's clock: ``datetime.now(timezone.utc)``, so freezegun and time-machine rule it."""
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@ active: signing is the only reason they need credentials.
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import botocore
 import botocore.handlers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.compat import HTTPHeaders
 
 from ._backend import Backend
 from ._dispatch import Unserved, serve
@@ -30,24 +30,26 @@ __all__ = ["activate", "active_backend", "deactivate", "install", "patch_client"
 _SEND_EVENT = "before-send.s3-control"
 _SIGNER_EVENT = "choose-signer.s3-control"
 
-_lock = threading.Lock()
-_active: Backend | None = None
+
+class _Switch:
+    """Which backend answers, if any. One per process: botocore's handlers are global."""
+
+    backend: Backend | None = None
+
+
+_switch = _Switch()
 
 
 def activate(backend: Backend) -> None:
-    global _active
-    with _lock:
-        _active = backend
+    _switch.backend = backend
 
 
 def deactivate() -> None:
-    global _active
-    with _lock:
-        _active = None
+    _switch.backend = None
 
 
 def active_backend() -> Backend | None:
-    return _active
+    return _switch.backend
 
 
 class _Body:
@@ -66,13 +68,13 @@ class _Body:
 
 
 def _on_before_send(request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse | None:
-    backend = _active
+    backend = _switch.backend
     if backend is None:
         return None
     http = HttpRequest(
         method=request.method,
         url=request.url,
-        headers={k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()},
+        headers={name: _text(value) for name, value in request.headers.items()},
         body=_body_bytes(request.body),
     )
     try:
@@ -87,11 +89,16 @@ def _on_before_send(request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse |
             "stopped before reaching the network. To have it answered, activate moto's "
             "mock_aws as well, or stub it with botocore's Stubber."
         ) from None
-    return AWSResponse(request.url, response.status, response.headers, _Body(response.body))
+    headers = HTTPHeaders.from_dict(response.headers)
+    return AWSResponse(request.url, response.status, headers, _Body(response.body))
 
 
 def _on_choose_signer(**kwargs: Any) -> Any:
-    return botocore.UNSIGNED if _active is not None else None
+    return botocore.UNSIGNED if _switch.backend is not None else None
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def _body_bytes(body: Any) -> bytes:

@@ -94,7 +94,7 @@ class JobRecord:
 
     @property
     def operation_name(self) -> str:
-        return next(iter(self.request["Operation"]))
+        return str(next(iter(self.request["Operation"])))
 
     @property
     def last_transition_at(self) -> datetime.datetime:
@@ -121,7 +121,7 @@ class JobRecord:
             self.move(lc.PREPARING, at)
         elif status == lc.PREPARING:
             self._prepare(store, at)
-        elif status == lc.READY or status == lc.PAUSED:
+        elif status in (lc.READY, lc.PAUSED):
             self.move(lc.ACTIVE, at)
         elif status == lc.ACTIVE:
             self._run(at)

@@ -22,7 +22,7 @@ import io
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, cast
 from urllib.parse import unquote
 
 from ._stores import ObjectStore, ObjectStoreError
@@ -90,7 +90,7 @@ def open_tasks(store: ObjectStore, request: Mapping[str, Any]) -> Iterator[Task]
     return _csv_rows(store.open(bucket, key, info.version_id), spec.get("Fields"))
 
 
-def _csv_rows(stream: io.RawIOBase | Any, fields: list[str] | None) -> Iterator[Task]:
+def _csv_rows(stream: IO[bytes], fields: list[str] | None) -> Iterator[Task]:
     with io.TextIOWrapper(stream, encoding="utf-8", newline="") as text:
         for number, row in enumerate(csv.reader(text), start=1):
             if not row or row == [""]:
@@ -140,11 +140,17 @@ def _inventory_rows(
     store: ObjectStore, bucket: str, files: list[str], fields: list[str]
 ) -> Iterator[Task]:
     for data_key in files:
-        with gzip.open(store.open(bucket, data_key), "rb") as unzipped:
-            for task in _csv_rows(unzipped, fields):
-                # Inventories write a null version as an empty string; Batch
-                # Operations accepts only the literal "null" (inventory-configure-bops).
-                yield task
+        try:
+            data = store.open(bucket, data_key)
+        except ObjectStoreError as exc:
+            raise ManifestError(
+                exc.code,
+                f"Reading the inventory data file s3://{bucket}/{data_key} failed: {exc.message}",
+            ) from None
+        with gzip.open(data, "rb") as unzipped:
+            # Inventories write a null version as an empty string, which Batch
+            # Operations rejects for that task (only the literal "null" is accepted).
+            yield from _csv_rows(cast(IO[bytes], unzipped), fields)
 
 
 def _generated(store: ObjectStore, generator: Mapping[str, Any]) -> Iterator[Task]:

@@ -54,8 +54,8 @@ class _Scope:
                 os.environ.update(FAKE_CREDENTIALS)
                 boto3 = sys.modules.get("boto3")
                 if boto3 is not None:
-                    self.saved_session = boto3.DEFAULT_SESSION
-                    boto3.DEFAULT_SESSION = None
+                    self.saved_session = getattr(boto3, "DEFAULT_SESSION", None)
+                    setattr(boto3, "DEFAULT_SESSION", None)  # noqa: B010 - typed as a module
                 _hooks.activate(self.backend)
             self.depth += 1
             assert self.backend is not None
@@ -75,7 +75,7 @@ class _Scope:
                     os.environ[name] = value
             boto3 = sys.modules.get("boto3")
             if boto3 is not None:
-                boto3.DEFAULT_SESSION = self.saved_session
+                setattr(boto3, "DEFAULT_SESSION", self.saved_session)  # noqa: B010
             self.saved_session = None
 
 
@@ -174,29 +174,31 @@ class S3BatchMock:
         if issubclass(cls, unittest.TestCase):
             original_setup = cls.setUp
 
-            def setUp(test: unittest.TestCase) -> None:  # noqa: N802 - unittest's name
+            def setUp(test: unittest.TestCase) -> None:  # unittest's name
                 self.start()
                 test.addCleanup(self.stop)
                 original_setup(test)
 
-            cls.setUp = setUp  # type: ignore[method-assign]
+            setattr(cls, "setUp", setUp)  # noqa: B010 - replaces the method on purpose
             return cls
-        for name, attribute in list(vars(cls).items()):
+        for name in dir(cls):  # inherited test methods too
+            attribute = getattr(cls, name)
             if name.startswith("test") and inspect.isfunction(attribute):
                 setattr(cls, name, self(attribute))
-        if hasattr(cls, "setup_method"):
+        if hasattr(cls, "setup_method") or hasattr(cls, "teardown_method"):
             self._cover_setup_method(cls)
         return cls
 
     def _cover_setup_method(self, cls: type) -> None:
         """pytest classes: ``setup_method`` and ``teardown_method`` run inside the scope."""
-        original_setup = cls.setup_method  # type: ignore[attr-defined]
+        original_setup = getattr(cls, "setup_method", None)
         original_teardown = getattr(cls, "teardown_method", None)
 
         def setup_method(test: Any, method: Any = None) -> None:
             self.start()
             try:
-                _call_optional(original_setup, test, method)
+                if original_setup is not None:
+                    _call_optional(original_setup, test, method)
             except BaseException:
                 self.stop()
                 raise

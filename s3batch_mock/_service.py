@@ -86,15 +86,18 @@ def _create_job_rules(params: dict[str, Any]) -> None:
                 f"{', '.join(sorted(missing))})",
             )
     generator = params.get("ManifestGenerator", {}).get("S3JobManifestGenerator")
-    if generator and generator["EnableManifestOutput"] and not generator.get(
-        "ManifestOutputLocation"
+    if (
+        generator
+        and generator["EnableManifestOutput"]
+        and not generator.get("ManifestOutputLocation")
     ):
         raise Violation(
             "ManifestGenerator.S3JobManifestGenerator.ManifestOutputLocation",
             "is required when EnableManifestOutput is true",
         )
     lambda_invoke = params["Operation"].get("LambdaInvoke") or {}
-    if lambda_invoke.get("UserArguments") and lambda_invoke.get("InvocationSchemaVersion") != "2.0":
+    schema = lambda_invoke.get("InvocationSchemaVersion")
+    if lambda_invoke.get("UserArguments") and schema != "2.0":
         raise Violation(
             "Operation.LambdaInvoke.UserArguments",
             "requires InvocationSchemaVersion 2.0",

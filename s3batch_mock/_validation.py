@@ -14,14 +14,14 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from botocore.model import Shape, StructureShape
+from botocore.model import ListShape, MapShape, Shape, StringShape, StructureShape
 
-__all__ = ["Violation", "check", "xml_safe"]
+__all__ = ["NOT_XML", "Violation", "check", "xml_safe"]
 
 # Characters XML 1.0 can carry (https://www.w3.org/TR/xml/#charsets).
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # The only shape of model pattern that uses Unicode classes, e.g. the tag pattern
 # ``^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$``, which Python's ``re`` cannot compile.
 _UNICODE_CLASS_PATTERN = re.compile(r"^\^\(\[(?P<body>(?:\\p\{[A-Z]\}|\\.|[^\]\\])*)\]\*\)\$$")
@@ -38,7 +38,7 @@ class Violation(ValueError):
 
 def xml_safe(path: str, text: str) -> None:
     """Reject text that XML 1.0 cannot represent (control characters, lone surrogates)."""
-    bad = _NOT_XML.search(text)
+    bad = NOT_XML.search(text)
     if bad:
         raise Violation(
             path,
@@ -54,14 +54,14 @@ def check(shape: Shape, value: Any, path: str = "") -> None:
         _check_structure(shape, value, path)
     elif kind == "list":
         _check_size(shape, len(value), path, "items")
-        member = shape.member  # type: ignore[attr-defined]
+        member = cast(ListShape, shape).member
         for index, item in enumerate(value):
             check(member, item, f"{path}[{index}]")
     elif kind == "map":
         _check_size(shape, len(value), path, "entries")
         for key, item in value.items():
-            check(shape.key, key, f"{path} key")  # type: ignore[attr-defined]
-            check(shape.value, item, f"{path}[{key!r}]")  # type: ignore[attr-defined]
+            check(cast(MapShape, shape).key, key, f"{path} key")
+            check(cast(MapShape, shape).value, item, f"{path}[{key!r}]")
     elif kind == "string":
         _check_string(shape, value, path)
     elif kind in ("integer", "long"):
@@ -100,8 +100,9 @@ def _check_string(shape: Shape, value: str, path: str) -> None:
         raise Violation(path, f"must be at least {low} characters (got {len(value)})")
     if high is not None and len(value) > high:
         raise Violation(path, f"must be at most {high} characters (got {len(value)})")
-    if shape.enum and value not in shape.enum:
-        raise Violation(path, f"must be one of {', '.join(shape.enum)} (got {value!r})")
+    enum = cast(StringShape, shape).enum
+    if enum and value not in enum:
+        raise Violation(path, f"must be one of {', '.join(enum)} (got {value!r})")
     pattern = shape.metadata.get("pattern")
     if pattern and not _matcher(pattern)(value):
         raise Violation(path, f"must match the pattern {pattern} (got {value!r})")

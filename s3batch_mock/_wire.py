@@ -17,14 +17,15 @@ import string
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import botocore.session
-from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
+from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 from botocore.utils import parse_timestamp
 
 from ._errors import S3ControlError, invalid_input
+from ._validation import NOT_XML
 
 __all__ = [
     "HttpRequest",
@@ -45,6 +46,11 @@ _REGION_IN_HOST = re.compile(
 _REGION_IN_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[a-z0-9-]+)/")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _ID_ALPHABET = string.ascii_uppercase + string.digits
+
+
+def new_request_id() -> str:
+    """16 upper-case alphanumerics, the shape of a real ``x-amz-request-id``."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
 
 
 @dataclass(frozen=True)
@@ -74,16 +80,11 @@ class ParsedRequest:
     params: dict[str, Any]
     account_id: str
     region: str
-    request_id: str = field(default_factory=lambda: new_request_id())
+    request_id: str = field(default_factory=new_request_id)
 
 
 class UnknownRoute(Exception):
     """No s3control operation in the model matches this method and path."""
-
-
-def new_request_id() -> str:
-    """16 upper-case alphanumerics, the shape of a real ``x-amz-request-id``."""
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
 
 
 @functools.cache
@@ -172,10 +173,26 @@ def parse_request(request: HttpRequest) -> ParsedRequest:
     if shape is not None:
         try:
             params = _parse_input(shape, labels, query, headers, request.body)
-        except (ValueError, ET.ParseError) as exc:
+        except ET.ParseError as exc:
+            raise invalid_input(name, _unreadable_xml(request.body, exc)) from None
+        except ValueError as exc:
             raise invalid_input(name, f"The request could not be read: {exc}") from None
     account = str(params.get("AccountId") or headers.get("x-amz-account-id", ""))
     return ParsedRequest(name, params, account, _region(parts.hostname or "", headers))
+
+
+def _unreadable_xml(body: bytes, error: ET.ParseError) -> str:
+    """Say why a body is not XML; name the element when a character XML cannot carry is why."""
+    text = body.decode("utf-8", "replace")
+    bad = NOT_XML.search(text)
+    if bad is None:
+        return f"The XML you provided was not well-formed: {error}"
+    opened = re.findall(r"<([A-Za-z][\w.-]*)[^>]*>", text[: bad.start()])
+    where = opened[-1] if opened else "the body"
+    return (
+        f"{where}: contains the character U+{ord(bad.group()):04X}, which is not allowed "
+        "(XML 1.0 cannot carry it)"
+    )
 
 
 def _region(host: str, headers: Mapping[str, str]) -> str:
@@ -205,7 +222,7 @@ def _parse_input(
         elif location == "querystring":
             values = [v for k, v in query if k == wire_name]
             if values and member.type_name == "list":
-                params[name] = [_scalar(member.member, v) for v in values]
+                params[name] = [_scalar(cast(ListShape, member).member, v) for v in values]
             elif values:
                 params[name] = _scalar(member, values[-1])
         elif location == "header":
@@ -243,16 +260,16 @@ def _parse_xml(shape: Shape, element: ET.Element) -> Any:
             if not found:
                 continue
             if member.type_name == "list" and member.serialization.get("flattened"):
-                result[name] = [_parse_xml(member.member, e) for e in found]  # type: ignore[attr-defined]
+                result[name] = [_parse_xml(cast(ListShape, member).member, e) for e in found]
             else:
                 result[name] = _parse_xml(member, found[0])
         return result
     if kind == "list":
-        item = shape.member  # type: ignore[attr-defined]
+        item = cast(ListShape, shape).member
         item_name = item.serialization.get("name", "member")
         return [_parse_xml(item, e) for e in element if _local(e.tag) == item_name]
     if kind == "map":
-        key_shape, value_shape = shape.key, shape.value  # type: ignore[attr-defined]
+        key_shape, value_shape = cast(MapShape, shape).key, cast(MapShape, shape).value
         key_name = key_shape.serialization.get("name", "key")
         value_name = value_shape.serialization.get("name", "value")
         mapping: dict[str, Any] = {}
@@ -354,21 +371,21 @@ def _render(shape: Shape, value: Any, name: str, out: list[str]) -> None:
                 continue
             wire_name = member.serialization.get("name", member_name)
             if member.type_name == "list" and member.serialization.get("flattened"):
-                item = member.member  # type: ignore[attr-defined]
+                item = cast(ListShape, member).member
                 for entry in member_value:
                     _render(item, entry, wire_name, out)
             else:
                 _render(member, member_value, wire_name, out)
         out.append(f"</{name}>")
     elif kind == "list":
-        item = shape.member  # type: ignore[attr-defined]
+        item = cast(ListShape, shape).member
         item_name = item.serialization.get("name", "member")
         out.append(f"<{name}>")
         for entry in value:
             _render(item, entry, item_name, out)
         out.append(f"</{name}>")
     elif kind == "map":
-        key_shape, value_shape = shape.key, shape.value  # type: ignore[attr-defined]
+        key_shape, value_shape = cast(MapShape, shape).key, cast(MapShape, shape).value
         key_name = key_shape.serialization.get("name", "key")
         value_name = value_shape.serialization.get("name", "value")
         out.append(f"<{name}>")
@@ -393,5 +410,5 @@ def _text(shape: Shape, value: Any) -> str:
 
 
 def _iso8601(value: datetime.datetime) -> str:
-    value = value.astimezone(datetime.timezone.utc)
+    value = value.astimezone(datetime.UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"

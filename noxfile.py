@@ -1,0 +1,42 @@
+"""Every check, one entry point: ``nox -s tests lint typecheck docs``."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHONS = ["3.11", "3.12", "3.13"]
+# The oldest botocore/boto3 we support (the floor in pyproject.toml) and the newest.
+BOTOCORE = ["oldest", "latest"]
+OLDEST = ["botocore==1.34.0", "boto3==1.34.0"]
+
+
+@nox.session(python=PYTHONS)
+@nox.parametrize("botocore", BOTOCORE)
+def tests(session: nox.Session, botocore: str) -> None:
+    """The test suite, against the oldest and the newest supported botocore."""
+    session.install("-e", ".[test]")
+    if botocore == "oldest":
+        session.install(*OLDEST)
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    session.install("-e", ".[test]", "mypy", "boto3-stubs[s3control,s3]")
+    session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(session.create_tmp() + "/site"))
