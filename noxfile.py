@@ -37,6 +37,13 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
+def benchmarks(session: nox.Session) -> None:
+    """Speed and memory, as ratios measured in one session (never asserted in tests)."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/bench_execution.py", *session.posargs)
+
+
+@nox.session
 def docs(session: nox.Session) -> None:
     session.install("-e", ".[docs]")
     session.run("mkdocs", "build", "--strict", "--site-dir", str(session.create_tmp() + "/site"))

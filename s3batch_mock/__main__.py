@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 
@@ -17,8 +18,11 @@ ACCOUNT = "123456789012"
 def demo() -> int:
     """Create a manifest, a job that needs confirmation, confirm it, poll it to Complete."""
     with mock_s3batch() as batch:
-        keys = ["photos/2024/beach.jpg", "photos/2024/city%20night.jpg", "photos/2025/snow.jpg"]
-        manifest = "".join(f"media-bucket,{key}\n" for key in keys)
+        keys = ["photos/2024/beach.jpg", "photos/2024/city night.jpg", "photos/2025/snow.jpg"]
+        for key in keys:
+            batch.objects.put("media-bucket", key, b"\xff\xd8 not really a jpeg")
+        # Manifest keys are URL-encoded, one "bucket,key" row per object.
+        manifest = "".join(f"media-bucket,{quote(key)}\n" for key in keys)
         etag = batch.objects.put("manifests", "jobs/retag.csv", manifest)
         print(f"Manifest s3://manifests/jobs/retag.csv ({len(keys)} objects, ETag {etag})")
 
@@ -50,6 +54,8 @@ def demo() -> int:
 
         job = batch.job(job_id)
         print(f"Done: {status}; history {' -> '.join(job.status_history)}")
+        for key in keys:
+            print(f"  s3://media-bucket/{key} tags {batch.objects.get_tags('media-bucket', key)}")
         return 0 if status == "Complete" else 1
 
 

@@ -20,19 +20,17 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from . import _lifecycle as lc
+from ._clock import now
 from ._errors import BadRequest, IdempotencyError, InvalidNextToken, NotFound
+from ._execution import Runtime
 from ._jobs import Job, JobRecord
-from ._stores import EmbeddedStore
+from ._lambdas import LambdaRegistry
+from ._stores import EmbeddedStore, ObjectStore, moto_is_active
 
-__all__ = ["PROGRESSIONS", "Backend", "Call", "Settings", "now"]
+__all__ = ["PROGRESSIONS", "Backend", "Call", "Settings"]
 
 PROGRESSIONS = ("poll", "manual", "clock")
 DEFAULT_PAGE_SIZE = 1000
-
-
-def now() -> datetime.datetime:
-    """The mock's clock: ``datetime.now(timezone.utc)``, so freezegun and time-machine rule it."""
-    return datetime.datetime.now(datetime.UTC)
 
 
 @dataclass(frozen=True)
@@ -42,6 +40,7 @@ class Settings:
     progression: str = "poll"
     step_seconds: float = 1.0
     max_active_jobs: int | None = None
+    tasks_per_step: int = 1000
 
     def __post_init__(self) -> None:
         if self.progression not in PROGRESSIONS:
@@ -53,11 +52,14 @@ class Settings:
             raise TypeError(f"step_seconds must be a number, not {self.step_seconds!r}")
         if not self.step_seconds > 0:
             raise ValueError(f"step_seconds must be greater than 0, not {self.step_seconds!r}")
-        limit = self.max_active_jobs
+        limit: object = self.max_active_jobs
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
             raise TypeError(f"max_active_jobs must be an int or None, not {limit!r}")
         if limit is not None and limit < 1:
             raise ValueError(f"max_active_jobs must be at least 1, not {limit!r}")
+        pace: object = self.tasks_per_step
+        if isinstance(pace, bool) or not isinstance(pace, int) or pace < 1:
+            raise ValueError(f"tasks_per_step must be an int of at least 1, not {pace!r}")
 
 
 class Call(NamedTuple):
@@ -75,7 +77,9 @@ class Backend:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.lock = threading.RLock()
-        self.store = EmbeddedStore()
+        self.embedded = EmbeddedStore()
+        self.lambdas = LambdaRegistry()
+        self._moto: ObjectStore | None = None
         self.calls: list[Call] = []
         self._jobs: dict[str, JobRecord] = {}
         self._tokens: dict[tuple[str, str, str], tuple[str, str]] = {}
@@ -86,8 +90,23 @@ class Backend:
         with self.lock:
             self._jobs.clear()
             self._tokens.clear()
-            self.store.clear()
+            self.embedded.clear()
+            self.lambdas.clear()
             self.calls.clear()
+
+    @property
+    def store(self) -> ObjectStore:
+        """moto's S3 while moto's mock_aws is active, else the embedded store."""
+        if not moto_is_active():
+            return self.embedded
+        if self._moto is None:
+            from ._moto_store import MotoStore  # noqa: PLC0415 - imports boto3's S3 model: only when needed
+
+            self._moto = MotoStore()
+        return self._moto
+
+    def runtime(self) -> Runtime:
+        return Runtime(self.store, self.lambdas, self.settings.tasks_per_step)
 
     def record(self, call: Call) -> None:
         with self.lock:
@@ -230,7 +249,7 @@ class Backend:
     def step(self, job_id: str) -> str:
         with self.lock:
             self.snapshot(job_id)  # KeyError for an unknown id
-            return self._jobs[job_id].step(self.store, now())
+            return self._jobs[job_id].step(self.runtime(), now())
 
     def run(self, job_id: str | None = None) -> None:
         with self.lock:
@@ -239,7 +258,7 @@ class Backend:
                 self.snapshot(one)
                 record = self._jobs[one]
                 while record.status not in lc.AT_REST:
-                    record.step(self.store, now())
+                    record.step(self.runtime(), now())
 
     # ------------------------------------------------------------------ internals
 
@@ -256,7 +275,7 @@ class Backend:
         """DescribeJob or ListJobs looked at the job: poll mode takes one step first."""
         if self.settings.progression == "poll":
             if record.status not in lc.AT_REST:
-                record.step(self.store, now())
+                record.step(self.runtime(), now())
         else:
             self._catch_up(record)
 
@@ -270,7 +289,7 @@ class Backend:
             due = record.last_transition_at + interval
             if due > moment:
                 break
-            record.step(self.store, due)
+            record.step(self.runtime(), due)
 
 
 def _fingerprint(params: dict[str, Any]) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ._backend import Backend, Call
 from ._jobs import Job
-from ._stores import EmbeddedStore
+from ._lambdas import Handler
+from ._stores import ObjectStore
 
 __all__ = ["S3Batch"]
 
@@ -38,9 +39,18 @@ class S3Batch:
         self._backend.run(job_id)
 
     @property
-    def objects(self) -> EmbeddedStore:
-        """The object store jobs read manifests from."""
+    def objects(self) -> ObjectStore:
+        """The active object store: moto's S3 while mock_aws is active, else the embedded one."""
         return self._backend.store
+
+    def register_lambda(self, function_arn: str, handler: Handler) -> None:
+        """Serve LambdaInvoke jobs naming ``function_arn`` with ``handler(event, context)``.
+
+        ``function_arn`` may be a full ARN, a partial ARN or a name, with or without a
+        qualifier; the handler gets the real S3 Batch event (schema 1.0 or 2.0) and
+        returns the real response shape.
+        """
+        self._backend.lambdas.register(function_arn, handler)
 
     @property
     def calls(self) -> list[Call]:
@@ -49,5 +59,5 @@ class S3Batch:
             return list(self._backend.calls)
 
     def reset(self) -> None:
-        """Drop all jobs, objects of the embedded store and recorded calls."""
+        """Drop all jobs, objects of the embedded store, lambdas and recorded calls."""
         self._backend.reset()

@@ -10,7 +10,6 @@ active: signing is the only reason they need credentials.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
@@ -23,6 +22,7 @@ from ._backend import Backend
 from ._dispatch import Unserved, serve
 from ._errors import UnsupportedOperationError
 from ._service import SERVED_OPERATIONS
+from ._stores import moto_is_active
 from ._wire import HttpRequest, UnknownRoute
 
 __all__ = ["activate", "active_backend", "deactivate", "install", "patch_client"]
@@ -80,7 +80,7 @@ def _on_before_send(request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse |
     try:
         response = serve(backend, http)
     except (Unserved, UnknownRoute) as exc:
-        if _moto_is_active():
+        if moto_is_active():
             return None  # moto's own before-send handler runs next and serves it
         operation = exc.operation if isinstance(exc, Unserved) else f"request {exc}"
         raise UnsupportedOperationError(
@@ -112,12 +112,6 @@ def _body_bytes(body: Any) -> bytes:
     if hasattr(body, "seek"):
         body.seek(0)
     return data if isinstance(data, bytes) else str(data).encode("utf-8")
-
-
-def _moto_is_active() -> bool:
-    models = sys.modules.get("moto.core.models")
-    stubber = getattr(models, "botocore_stubber", None)
-    return bool(getattr(stubber, "enabled", False))
 
 
 _HANDLERS = ((_SEND_EVENT, _on_before_send), (_SIGNER_EVENT, _on_choose_signer))

@@ -8,10 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from . import _lifecycle as lc
-from ._manifests import ManifestError, open_tasks
-from ._stores import ObjectStore
+from ._execution import THRESHOLD_REASON, Execution, Runtime
+from ._manifests import GeneratedManifest, ManifestError, open_tasks, split_arn
+from ._stores import ObjectStoreError
 
 __all__ = ["Job", "JobRecord", "Transition"]
+
+_ENDINGS = {lc.COMPLETING: lc.COMPLETE, lc.CANCELLING: lc.CANCELLED, lc.FAILING: lc.FAILED}
 
 #: SuspendedCause while a job awaits confirmation (the exact AWS text is undocumented).
 SUSPENDED_CAUSE = "AwaitingConfirmation"
@@ -76,8 +79,9 @@ class JobRecord:
     total_tasks: int = 0
     succeeded_tasks: int = 0
     failed_tasks: int = 0
-    unusable_tasks: int = 0  # manifest rows that cannot become a task
     active_seconds: float = 0.0
+    generated_manifest: dict[str, Any] | None = None
+    execution: Execution | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.timeline:
@@ -114,47 +118,74 @@ class JobRecord:
             self.suspended_date = at
             self.suspended_cause = SUSPENDED_CAUSE
 
-    def step(self, store: ObjectStore, at: datetime.datetime) -> str:
+    def fail(self, code: str, reason: str, at: datetime.datetime) -> None:
+        """A job-level failure: recorded in FailureReasons, then Failing."""
+        self.failure_reasons.append((code, reason))
+        self.move(lc.FAILING, at, reason)
+
+    def step(self, runtime: Runtime, at: datetime.datetime) -> str:
         """Take one automatic step (none at rest); returns the status after it."""
         status = self.status
         if status == lc.NEW:
             self.move(lc.PREPARING, at)
         elif status == lc.PREPARING:
-            self._prepare(store, at)
+            self._prepare(runtime, at)
         elif status in (lc.READY, lc.PAUSED):
             self.move(lc.ACTIVE, at)
         elif status == lc.ACTIVE:
-            self._run(at)
+            self._run(runtime, at)
         elif status == lc.PAUSING:
             self.move(lc.PAUSED, at)
-        elif status == lc.COMPLETING:
-            self.move(lc.COMPLETE, at)
-        elif status == lc.CANCELLING:
-            self.move(lc.CANCELLED, at)
-        elif status == lc.FAILING:
-            self.move(lc.FAILED, at)
+        elif status in _ENDINGS:
+            self._end(_ENDINGS[status], runtime, at)
         return self.status
 
-    def _prepare(self, store: ObjectStore, at: datetime.datetime) -> None:
+    def _prepare(self, runtime: Runtime, at: datetime.datetime) -> None:
+        generator = self.request.get("ManifestGenerator", {}).get("S3JobManifestGenerator")
+        output = None
+        if generator and generator["EnableManifestOutput"]:
+            source = split_arn(generator["SourceBucket"])[0]
+            output = GeneratedManifest(generator["ManifestOutputLocation"], source, self.job_id)
         try:
-            total = problems = 0
-            for task in open_tasks(store, self.request):
+            total = 0
+            for task in open_tasks(runtime.store, self.request):
                 total += 1
-                problems += task.problem is not None
+                if output is not None:
+                    output.add(task)
+            if output is not None:
+                self.generated_manifest = output.write(runtime.store, at)
         except ManifestError as exc:
-            self.failure_reasons.append((exc.code, exc.reason))
-            self.move(lc.FAILING, at, exc.reason)
+            self.fail(exc.code, exc.reason, at)
+            return
+        except ObjectStoreError as exc:
+            self.fail(exc.code, f"Writing the generated manifest failed: {exc.message}", at)
             return
         self.total_tasks = total
-        self.unusable_tasks = problems
         self.move(lc.SUSPENDED if self.confirmation_required else lc.READY, at)
 
-    def _run(self, at: datetime.datetime) -> None:
-        # Every usable task succeeds; applying the operation itself is the
-        # execution layer's job (docs/lifecycle.md, "Current limits").
-        self.failed_tasks = self.unusable_tasks
-        self.succeeded_tasks = self.total_tasks - self.unusable_tasks
-        self.move(lc.COMPLETING, at)
+    def _run(self, runtime: Runtime, at: datetime.datetime) -> None:
+        if self.execution is None:
+            try:
+                self.execution = Execution(self.job_id, self.request, runtime)
+            except ManifestError as exc:
+                self.fail(exc.code, exc.reason, at)
+                return
+        state = self.execution.run(runtime.tasks_per_step)
+        self.succeeded_tasks = self.execution.succeeded
+        self.failed_tasks = self.execution.failed
+        if state == "threshold":
+            self.fail("TaskFailureThresholdExceeded", THRESHOLD_REASON, at)
+        elif state == "done":
+            self.move(lc.COMPLETING, at)
+
+    def _end(self, status: str, runtime: Runtime, at: datetime.datetime) -> None:
+        """Enter a terminal status; the completion report is written on the way in."""
+        execution, self.execution = self.execution, None
+        if execution is not None:
+            problem = execution.finish(runtime.store, at)
+            if problem is not None:
+                self.failure_reasons.append(("ReportNotWritten", problem))
+        self.move(status, at)
 
     # ------------------------------------------------------------------ views
 
@@ -220,6 +251,7 @@ class JobRecord:
             "SuspendedDate": self.suspended_date,
             "SuspendedCause": self.suspended_cause,
             "ManifestGenerator": request.get("ManifestGenerator"),
+            "GeneratedManifestDescriptor": self.generated_manifest,
         }
 
     def list_entry(self, now: datetime.datetime) -> dict[str, Any]:

@@ -17,17 +17,20 @@ a malformed row fails only its own task.
 from __future__ import annotations
 
 import csv
+import datetime
 import gzip
 import io
 import json
-from collections.abc import Iterator, Mapping
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any, cast
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
-from ._stores import ObjectStore, ObjectStoreError
+from ._stores import ObjectInfo, ObjectStore, ObjectStoreError
 
-__all__ = ["ManifestError", "Task", "open_tasks", "split_arn"]
+__all__ = ["GeneratedManifest", "ManifestError", "Task", "open_tasks", "split_arn"]
 
 _CSV = "S3BatchOperations_CSV_20180820"
 _INVENTORY = "S3InventoryReport_CSV_20161130"
@@ -92,33 +95,44 @@ def open_tasks(store: ObjectStore, request: Mapping[str, Any]) -> Iterator[Task]
 
 def _csv_rows(stream: IO[bytes], fields: list[str] | None) -> Iterator[Task]:
     with io.TextIOWrapper(stream, encoding="utf-8", newline="") as text:
+        layout: _Layout | None = _Layout(fields) if fields else None
         for number, row in enumerate(csv.reader(text), start=1):
             if not row or row == [""]:
                 continue
-            yield _task(row, fields or _default_fields(row), number)
+            if layout is None:  # no Fields: Bucket, Key and an optional VersionId
+                layout = _Layout(["Bucket", "Key", "VersionId"][: max(2, min(len(row), 3))])
+            yield layout.task(row, number)
 
 
-def _default_fields(row: list[str]) -> list[str]:
-    return ["Bucket", "Key", "VersionId"][: max(2, min(len(row), 3))]
+class _Layout:
+    """Where Bucket, Key and VersionId sit in a manifest's rows, worked out once."""
 
+    def __init__(self, fields: list[str]) -> None:
+        self.fields = fields
+        self.bucket = fields.index("Bucket") if "Bucket" in fields else None
+        self.key = fields.index("Key") if "Key" in fields else None
+        self.version = fields.index("VersionId") if "VersionId" in fields else None
 
-def _task(row: list[str], fields: list[str], number: int) -> Task:
-    if len(row) != len(fields):
-        return Task(
-            row[0] if row else "",
-            unquote(row[1]) if len(row) > 1 else "",
-            problem=(
-                f"Manifest row {number} has {len(row)} columns but the manifest's Fields "
-                f"name {len(fields)} ({', '.join(fields)})."
-            ),
-        )
-    values = {name: value for name, value in zip(fields, row, strict=True) if name != "Ignore"}
-    bucket, key = values.get("Bucket", ""), unquote(values.get("Key", ""))
-    if not bucket or not key:
-        return Task(bucket, key, problem=f"Manifest row {number} has no bucket or no key.")
-    if "VersionId" in values and not values["VersionId"]:
-        return Task(bucket, key, problem="Task failed due to missing VersionId")
-    return Task(bucket, key, values.get("VersionId"))
+    def task(self, row: list[str], number: int) -> Task:
+        if len(row) != len(self.fields):
+            return Task(
+                row[0],
+                unquote(row[1]) if len(row) > 1 else "",
+                problem=(
+                    f"Manifest row {number} has {len(row)} columns but the manifest's Fields "
+                    f"name {len(self.fields)} ({', '.join(self.fields)})."
+                ),
+            )
+        bucket = row[self.bucket] if self.bucket is not None else ""
+        key = unquote(row[self.key]) if self.key is not None else ""
+        if not bucket or not key:
+            return Task(bucket, key, problem=f"Manifest row {number} has no bucket or no key.")
+        if self.version is None:
+            return Task(bucket, key)
+        version = row[self.version]
+        if not version:
+            return Task(bucket, key, problem="Task failed due to missing VersionId")
+        return Task(bucket, key, version)
 
 
 def _inventory(store: ObjectStore, bucket: str, key: str, version: str | None) -> Iterator[Task]:
@@ -155,23 +169,124 @@ def _inventory_rows(
 
 def _generated(store: ObjectStore, generator: Mapping[str, Any]) -> Iterator[Task]:
     bucket = split_arn(generator["SourceBucket"])[0]
-    constraint = generator.get("Filter", {}).get("KeyNameConstraint", {})
-    prefixes = constraint.get("MatchAnyPrefix") or [""]
-    suffixes = constraint.get("MatchAnySuffix") or [""]
-    substrings = constraint.get("MatchAnySubstring") or [""]
+    keep = _filter(generator.get("Filter", {}))
     try:
-        keys = store.keys(bucket)
+        objects = store.objects(bucket)
+        first = next((info for info in objects if keep(info)), None)
     except ObjectStoreError as exc:
         raise ManifestError(exc.code, f"Manifest generation failed: {exc.message}") from None
-    matching = [
-        key
-        for key in keys
-        if any(key.startswith(p) for p in prefixes)
-        and any(key.endswith(s) for s in suffixes)
-        and any(s in key for s in substrings)
-    ]
-    if not matching:
+    if first is None:
         raise ManifestError(
             "NoKeysFound", "Manifest generation found no keys matching the filter criteria"
         )
-    return (Task(bucket, key) for key in matching)
+    return _generated_rest(first, objects, keep)
+
+
+def _generated_rest(
+    first: ObjectInfo, objects: Iterator[ObjectInfo], keep: Callable[[ObjectInfo], bool]
+) -> Iterator[Task]:
+    yield Task(first.bucket, first.key, first.version_id)
+    for info in objects:
+        if keep(info):
+            yield Task(info.bucket, info.key, info.version_id)
+
+
+_ENCRYPTION = {"SSES3": "AES256", "SSEKMS": "aws:kms", "DSSEKMS": "aws:kms:dsse", "NOTSSE": ""}
+
+
+def _filter(spec: Mapping[str, Any]) -> Callable[[ObjectInfo], bool]:
+    """Every JobManifestGeneratorFilter field, applied to what the store records."""
+    names = spec.get("KeyNameConstraint", {})
+    prefixes = names.get("MatchAnyPrefix") or [""]
+    suffixes = names.get("MatchAnySuffix") or [""]
+    substrings = names.get("MatchAnySubstring") or [""]
+    after, before = spec.get("CreatedAfter"), spec.get("CreatedBefore")
+    larger, smaller = spec.get("ObjectSizeGreaterThanBytes"), spec.get("ObjectSizeLessThanBytes")
+    classes = spec.get("MatchAnyStorageClass")
+    replication = spec.get("ObjectReplicationStatuses")
+    encryptions = spec.get("MatchAnyObjectEncryption")
+
+    def encrypted_as_asked(info: ObjectInfo) -> bool:
+        for choice in encryptions or ():
+            kind, details = next(iter(choice.items()))
+            if _ENCRYPTION.get(kind) != info.encryption:
+                continue
+            wanted_key = (details or {}).get("KmsKeyArn")
+            if wanted_key is None or wanted_key == info.kms_key_id:
+                return True
+        return False
+
+    def keep(info: ObjectInfo) -> bool:
+        key = info.key
+        return (
+            any(key.startswith(p) for p in prefixes)
+            and any(key.endswith(s) for s in suffixes)
+            and any(s in key for s in substrings)
+            and (after is None or info.last_modified > after)
+            and (before is None or info.last_modified < before)
+            and (larger is None or info.size > larger)
+            and (smaller is None or info.size < smaller)
+            and (not classes or info.storage_class in classes)
+            and (not replication or (info.replication_status or "NONE") in replication)
+            and (not encryptions or encrypted_as_asked(info))
+        )
+
+    return keep
+
+
+class GeneratedManifest:
+    """The manifest a ManifestGenerator writes when ``EnableManifestOutput`` is true.
+
+    Format ``S3InventoryReport_CSV_20211130``: a gzip CSV of Bucket, Key, VersionId
+    and a ``manifest.json`` pointing at it, under
+    ``<ManifestPrefix>/job-<id>/`` in the output bucket (AWS does not document the
+    key layout). Rows are compressed as they come, never held as a list.
+    """
+
+    FORMAT = "S3InventoryReport_CSV_20211130"
+
+    def __init__(self, location: Mapping[str, Any], source_bucket: str, job_id: str) -> None:
+        self._bucket = split_arn(location["Bucket"])[0]
+        prefix = str(location.get("ManifestPrefix", "")).strip("/")
+        self._base = f"{prefix}/job-{job_id}" if prefix else f"job-{job_id}"
+        self._source = source_bucket
+        self._spool = tempfile.SpooledTemporaryFile(1 << 20)  # noqa: SIM115 - closed in write
+        self._gzip = gzip.GzipFile(fileobj=self._spool, mode="wb")
+        self._text = io.TextIOWrapper(self._gzip, encoding="utf-8", newline="")
+        self._csv = csv.writer(self._text, lineterminator="\n")
+
+    def add(self, task: Task) -> None:
+        self._csv.writerow([task.bucket, quote(task.key, safe="/"), task.version_id or ""])
+
+    def write(self, store: ObjectStore, at: datetime.datetime) -> dict[str, Any]:
+        """Store the data file and manifest.json; returns the GeneratedManifestDescriptor."""
+        self._text.flush()
+        self._text.detach()
+        self._gzip.close()
+        size = self._spool.tell()
+        self._spool.seek(0)
+        data_key = f"{self._base}/data/{uuid.uuid4()}.csv.gz"
+        try:
+            data = store.write(self._bucket, data_key, cast(IO[bytes], self._spool))
+        finally:
+            self._spool.close()
+        document = {
+            "sourceBucket": self._source,
+            "destinationBucket": f"arn:aws:s3:::{self._bucket}",
+            "version": "2021-11-30",
+            "creationTimestamp": str(int(at.timestamp() * 1000)),
+            "fileFormat": "CSV",
+            "fileSchema": "Bucket, Key, VersionId",
+            "files": [{"key": data_key, "size": size, "MD5checksum": data.etag}],
+        }
+        manifest_key = f"{self._base}/manifest.json"
+        written = store.write(
+            self._bucket, manifest_key, io.BytesIO(json.dumps(document).encode("utf-8"))
+        )
+        return {
+            "Format": self.FORMAT,
+            "Location": {
+                "ObjectArn": f"arn:aws:s3:::{self._bucket}/{manifest_key}",
+                "ETag": written.etag,
+            },
+        }

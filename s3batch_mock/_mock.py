@@ -105,8 +105,9 @@ class S3BatchMock:
         progression: str = "poll",
         step_seconds: float = 1.0,
         max_active_jobs: int | None = None,
+        tasks_per_step: int = 1000,
     ) -> None:
-        self.settings = Settings(progression, step_seconds, max_active_jobs)
+        self.settings = Settings(progression, step_seconds, max_active_jobs, tasks_per_step)
         self._starts = 0
         self._lock = threading.Lock()
 
@@ -232,6 +233,7 @@ def mock_s3batch(
     progression: str = "poll",
     step_seconds: float = 1.0,
     max_active_jobs: int | None = None,
+    tasks_per_step: int = 1000,
 ) -> S3BatchMock: ...
 
 
@@ -242,16 +244,22 @@ def mock_s3batch(
     progression: str = "poll",
     step_seconds: float = 1.0,
     max_active_jobs: int | None = None,
+    tasks_per_step: int = 1000,
 ) -> T | S3BatchMock:
     """Mock S3 Batch Operations' job API for boto3.
 
     ``@mock_s3batch`` decorates a test (function, coroutine function or class);
     ``mock_s3batch(progression="manual")`` returns a mock to use as a decorator, as
     ``with mock_s3batch() as batch:``, or through ``start()``/``stop()``.
-    Bad settings raise ``ValueError``/``TypeError`` here, not at the first call.
+    ``tasks_per_step`` is how many tasks an Active job runs per automatic step, so a
+    polling loop sees progress grow. Bad settings raise ``ValueError``/``TypeError``
+    here, not at the first call.
     """
     mock = S3BatchMock(
-        progression=progression, step_seconds=step_seconds, max_active_jobs=max_active_jobs
+        progression=progression,
+        step_seconds=step_seconds,
+        max_active_jobs=max_active_jobs,
+        tasks_per_step=tasks_per_step,
     )
     if target is None:
         return mock

@@ -1,20 +1,58 @@
-"""Object stores: the small protocol jobs use to reach objects, and the embedded store.
+"""Object stores: the protocol jobs use to reach objects, and the embedded store.
 
-The backend never talks to S3 itself. Jobs read manifests (and, as execution grows,
-change objects and write reports) through ``ObjectStore``. ``EmbeddedStore`` is the
-in-memory default; a moto adapter can serve the same protocol.
+The backend never talks to S3 itself. Jobs read manifests, change objects and write
+reports through ``ObjectStore``. ``EmbeddedStore`` is the in-memory default;
+``_moto_store.MotoStore`` serves the same protocol from moto's S3 while moto's
+``mock_aws`` is active. Every method raises ``ObjectStoreError`` with the code and
+HTTP status S3 would answer with.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import hashlib
 import io
+import shutil
+import sys
+import tempfile
 import threading
 import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Protocol
+from types import MappingProxyType
+from typing import IO, Any, Protocol
 
-__all__ = ["EmbeddedStore", "ObjectInfo", "ObjectStore", "ObjectStoreError"]
+from ._clock import now
+
+__all__ = [
+    "ARCHIVED_STORAGE_CLASSES",
+    "CopySpec",
+    "EmbeddedStore",
+    "ObjectInfo",
+    "ObjectStore",
+    "ObjectStoreError",
+    "moto_is_active",
+]
+
+#: Storage classes whose objects must be restored before they can be read.
+ARCHIVED_STORAGE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+def _empty() -> Mapping[str, str]:
+    return _EMPTY
+
+
+# Bodies larger than this are kept in a temporary file, not in memory.
+_SPOOL_BYTES = 1 << 20
+
+
+def moto_is_active() -> bool:
+    """True while moto's ``mock_aws`` is active (moto is never imported to find out)."""
+    models = sys.modules.get("moto.core.models")
+    stubber = getattr(models, "botocore_stubber", None)
+    return bool(getattr(stubber, "enabled", False))
 
 
 class ObjectStoreError(Exception):
@@ -27,34 +65,77 @@ class ObjectStoreError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObjectInfo:
-    """What a HEAD of one object version tells."""
+    """One object version as HEAD and the object's sub-resources describe it."""
 
     bucket: str
     key: str
-    etag: str  # MD5 hex, without quotes
+    etag: str  # MD5 hex of the body, without quotes
     version_id: str
     size: int
+    last_modified: datetime.datetime
+    content_type: str = "binary/octet-stream"
+    metadata: Mapping[str, str] = field(default_factory=_empty)  # user metadata (x-amz-meta-*)
+    headers: Mapping[str, str] = field(
+        default_factory=_empty
+    )  # CacheControl, ContentDisposition, ...
+    storage_class: str = "STANDARD"
+    tags: Mapping[str, str] = field(default_factory=_empty)
+    acl: Mapping[str, Any] | None = None  # {"Canned": ...} or {"Owner":..., "Grants": [...]}
+    legal_hold: str | None = None
+    retention_mode: str | None = None
+    retain_until: datetime.datetime | None = None
+    restore_expiry: datetime.datetime | None = None  # set once a restore was initiated
+    encryption: str = "AES256"  # AES256 | aws:kms | aws:kms:dsse
+    kms_key_id: str | None = None
+    bucket_key_enabled: bool = False
+    replication_status: str | None = None
+    checksums: Mapping[str, str] = field(default_factory=_empty)
+
+
+@dataclass(frozen=True)
+class CopySpec:
+    """How S3PutObjectCopy shapes the new object (``None`` keeps the source's value)."""
+
+    metadata: Mapping[str, str] | None = None  # MetadataDirective REPLACE when set
+    headers: Mapping[str, str] | None = None
+    content_type: str | None = None
+    tags: Mapping[str, str] | None = None
+    storage_class: str | None = None
+    acl: Mapping[str, Any] | None = None
+    legal_hold: str | None = None
+    retention_mode: str | None = None
+    retain_until: datetime.datetime | None = None
+    encryption: str | None = None
+    kms_key_id: str | None = None
+    bucket_key_enabled: bool | None = None
+    checksum_algorithm: str | None = None
 
 
 class ObjectStore(Protocol):
-    """What a job needs from S3. Every method raises ``ObjectStoreError`` on failure."""
+    """What a job needs from S3."""
 
-    def put(self, bucket: str, key: str, body: bytes | str) -> str:
-        """Store an object; returns its ETag without quotes."""
+    def create_bucket(self, bucket: str, *, object_lock: bool = False) -> None:
+        """Create a bucket (``object_lock=True`` allows legal holds and retention)."""
+        ...
+
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes | str,
+        *,
+        storage_class: str = "STANDARD",
+        metadata: Mapping[str, str] | None = None,
+        content_type: str = "binary/octet-stream",
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """Store an object (creating the bucket if needed); returns its ETag, unquoted."""
         ...
 
     def get(self, bucket: str, key: str) -> bytes:
         """The latest version's body."""
-        ...
-
-    def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
-        """Metadata of the latest version, or of ``version_id``."""
-        ...
-
-    def open(self, bucket: str, key: str, version_id: str | None = None) -> IO[bytes]:
-        """A readable binary stream of one version's body."""
         ...
 
     def keys(self, bucket: str, prefix: str = "") -> list[str]:
@@ -65,53 +146,326 @@ class ObjectStore(Protocol):
         """The latest version's tag set."""
         ...
 
+    def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
+        """One version (the latest by default)."""
+        ...
+
+    def open(self, bucket: str, key: str, version_id: str | None = None) -> IO[bytes]:
+        """A readable binary stream of one version's body."""
+        ...
+
+    def objects(self, bucket: str) -> Iterator[ObjectInfo]:
+        """The latest version of every object in the bucket, in key order."""
+        ...
+
+    def write(self, bucket: str, key: str, body: IO[bytes]) -> ObjectInfo:
+        """Store a stream as a new object; the bucket must exist (``NoSuchBucket``)."""
+        ...
+
+    def put_tags(
+        self, bucket: str, key: str, version_id: str | None, tags: Mapping[str, str]
+    ) -> None: ...
+
+    def put_acl(
+        self, bucket: str, key: str, version_id: str | None, acl: Mapping[str, Any]
+    ) -> None: ...
+
+    def put_legal_hold(
+        self, bucket: str, key: str, version_id: str | None, status: str
+    ) -> None: ...
+
+    def put_retention(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        mode: str,
+        until: datetime.datetime,
+        bypass_governance: bool,
+    ) -> None: ...
+
+    def restore(self, bucket: str, key: str, version_id: str | None, days: int | None) -> None: ...
+
+    def set_encryption(
+        self, bucket: str, key: str, version_id: str | None, kms_key_id: str, bucket_key: bool
+    ) -> None: ...
+
+    def replicate(self, bucket: str, key: str, version_id: str | None) -> None: ...
+
+    def copy(
+        self,
+        source: ObjectInfo,
+        bucket: str,
+        key: str,
+        spec: CopySpec,
+    ) -> ObjectInfo: ...
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(ObjectInfo))
+
+
+class _Version:
+    """The embedded store's mutable record of one version; ``info()`` snapshots it.
+
+    Changing a sub-resource (tags, ACL, hold, ...) sets one attribute in place, so a
+    job touching a million objects allocates nothing per object.
+    """
+
+    __slots__ = _FIELDS
+    version_id: str  # the one attribute read directly; the rest go through info()
+
+    def __init__(self, info: ObjectInfo) -> None:
+        for name in _FIELDS:
+            setattr(self, name, getattr(info, name))
+
+    def info(self) -> ObjectInfo:
+        return ObjectInfo(*(getattr(self, name) for name in _FIELDS))
+
 
 @dataclass
-class _Version:
-    body: bytes
-    etag: str
-    version_id: str
-    tags: dict[str, str] = field(default_factory=dict)
+class _Bucket:
+    versions: dict[str, list[_Version]] = field(default_factory=dict)
+    object_lock: bool = False
 
 
 class EmbeddedStore:
-    """An in-memory, versioned S3: buckets created on first ``put``, ETags as MD5 hex."""
+    """An in-memory, versioned S3: ETags as MD5 hex, every put a new version.
+
+    Only ``put`` and ``create_bucket`` create buckets; jobs writing into a missing
+    bucket fail with ``NoSuchBucket`` as on S3. Bodies above 1 MiB are spooled to a
+    temporary file, so large manifests and reports are not held in memory.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._buckets: dict[str, dict[str, list[_Version]]] = {}
+        self._buckets: dict[str, _Bucket] = {}
+        self._bodies: dict[tuple[str, str, str], bytes | IO[bytes]] = {}
 
-    def put(self, bucket: str, key: str, body: bytes | str) -> str:
-        data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
-        etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
-        version = _Version(data, etag, uuid.uuid4().hex)
+    def __repr__(self) -> str:
+        return f"<EmbeddedStore buckets={sorted(self._buckets)}>"
+
+    # ------------------------------------------------------------------ for tests
+
+    def create_bucket(self, bucket: str, *, object_lock: bool = False) -> None:
+        """Create an (empty) bucket; ``object_lock=True`` allows legal holds and retention."""
         with self._lock:
-            self._buckets.setdefault(bucket, {}).setdefault(key, []).append(version)
-        return etag
+            existing = self._buckets.setdefault(bucket, _Bucket())
+            existing.object_lock = existing.object_lock or object_lock
+
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes | str,
+        *,
+        storage_class: str = "STANDARD",
+        metadata: Mapping[str, str] | None = None,
+        content_type: str = "binary/octet-stream",
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """Store an object, creating the bucket if needed; returns its ETag (no quotes)."""
+        data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+        self.create_bucket(bucket)
+        info = self._store(
+            bucket,
+            key,
+            io.BytesIO(data),
+            storage_class=storage_class,
+            metadata=MappingProxyType(dict(metadata or {})),
+            content_type=content_type,
+            tags=MappingProxyType(dict(tags or {})),
+        )
+        return info.etag
 
     def get(self, bucket: str, key: str) -> bytes:
-        return self._version(bucket, key, None).body
-
-    def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
-        found = self._version(bucket, key, version_id)
-        return ObjectInfo(bucket, key, found.etag, found.version_id, len(found.body))
-
-    def open(self, bucket: str, key: str, version_id: str | None = None) -> IO[bytes]:
-        return io.BytesIO(self._version(bucket, key, version_id).body)
+        with self.open(bucket, key) as stream:
+            return stream.read()
 
     def keys(self, bucket: str, prefix: str = "") -> list[str]:
         with self._lock:
-            return sorted(k for k in self._bucket(bucket) if k.startswith(prefix))
+            return sorted(
+                k for k, v in self._bucket(bucket).versions.items() if v and k.startswith(prefix)
+            )
 
     def get_tags(self, bucket: str, key: str) -> dict[str, str]:
-        return dict(self._version(bucket, key, None).tags)
+        return dict(self.head(bucket, key).tags)
 
     def clear(self) -> None:
         """Drop every bucket and object."""
         with self._lock:
+            for body in self._bodies.values():
+                if not isinstance(body, bytes):
+                    body.close()
             self._buckets.clear()
+            self._bodies.clear()
 
-    def _bucket(self, bucket: str) -> dict[str, list[_Version]]:
+    # ------------------------------------------------------------------ protocol
+
+    def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
+        with self._lock:
+            return self._version(bucket, key, version_id).info()
+
+    def open(self, bucket: str, key: str, version_id: str | None = None) -> IO[bytes]:
+        with self._lock:
+            found = self._version(bucket, key, version_id)
+            body = self._bodies[(bucket, key, found.version_id)]
+            if isinstance(body, bytes):
+                return io.BytesIO(body)
+            body.seek(0)
+            copy = tempfile.SpooledTemporaryFile(_SPOOL_BYTES)  # noqa: SIM115 - returned
+            shutil.copyfileobj(body, copy)
+        copy.seek(0)
+        return copy
+
+    def objects(self, bucket: str) -> Iterator[ObjectInfo]:
+        for key in self.keys(bucket):
+            yield self.head(bucket, key)
+
+    def write(self, bucket: str, key: str, body: IO[bytes]) -> ObjectInfo:
+        with self._lock:
+            self._bucket(bucket)
+        return self._store(bucket, key, body)
+
+    def put_tags(
+        self, bucket: str, key: str, version_id: str | None, tags: Mapping[str, str]
+    ) -> None:
+        self._change(bucket, key, version_id, tags=_frozen(tags))
+
+    def put_acl(
+        self, bucket: str, key: str, version_id: str | None, acl: Mapping[str, Any]
+    ) -> None:
+        self._change(bucket, key, version_id, acl=acl)
+
+    def put_legal_hold(self, bucket: str, key: str, version_id: str | None, status: str) -> None:
+        self._require_object_lock(bucket)
+        self._change(bucket, key, version_id, legal_hold=status)
+
+    def put_retention(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        mode: str,
+        until: datetime.datetime,
+        bypass_governance: bool,
+    ) -> None:
+        self._require_object_lock(bucket)
+        with self._lock:
+            current = self.head(bucket, key, version_id)
+            shortened = current.retain_until is not None and until < current.retain_until
+            changed_mode = current.retention_mode is not None and mode != current.retention_mode
+            if current.retention_mode == "COMPLIANCE" and (shortened or changed_mode):
+                raise ObjectStoreError(
+                    "AccessDenied",
+                    403,
+                    "Access Denied: a COMPLIANCE retention cannot be "
+                    "shortened or changed to GOVERNANCE",
+                )
+            governed = current.retention_mode == "GOVERNANCE" and (shortened or changed_mode)
+            if governed and not bypass_governance:
+                raise ObjectStoreError(
+                    "AccessDenied",
+                    403,
+                    "Access Denied: shortening a GOVERNANCE retention "
+                    "needs BypassGovernanceRetention",
+                )
+            self._change(bucket, key, version_id, retention_mode=mode, retain_until=until)
+
+    def restore(self, bucket: str, key: str, version_id: str | None, days: int | None) -> None:
+        with self._lock:
+            current = self.head(bucket, key, version_id)
+            if current.storage_class not in ARCHIVED_STORAGE_CLASSES | {"INTELLIGENT_TIERING"}:
+                raise ObjectStoreError(
+                    "InvalidObjectState",
+                    403,
+                    f"Restore is not allowed for the object's current storage class "
+                    f"({current.storage_class})",
+                )
+            expiry = now() + datetime.timedelta(days=days or 1)
+            self._change(bucket, key, version_id, restore_expiry=expiry)
+
+    def set_encryption(
+        self, bucket: str, key: str, version_id: str | None, kms_key_id: str, bucket_key: bool
+    ) -> None:
+        self._change(
+            bucket,
+            key,
+            version_id,
+            encryption="aws:kms",
+            kms_key_id=kms_key_id,
+            bucket_key_enabled=bucket_key,
+        )
+
+    def replicate(self, bucket: str, key: str, version_id: str | None) -> None:
+        self._change(bucket, key, version_id, replication_status="COMPLETED")
+
+    def copy(self, source: ObjectInfo, bucket: str, key: str, spec: CopySpec) -> ObjectInfo:
+        with self._lock:
+            self._bucket(bucket)
+            if spec.legal_hold or spec.retention_mode:
+                self._require_object_lock(bucket)
+            stream = self.open(source.bucket, source.key, source.version_id)
+            changes: dict[str, Any] = {
+                "metadata": source.metadata if spec.metadata is None else spec.metadata,
+                "headers": source.headers if spec.headers is None else spec.headers,
+                "content_type": spec.content_type or source.content_type,
+                "tags": source.tags if spec.tags is None else _frozen(spec.tags),
+                "storage_class": spec.storage_class or "STANDARD",
+                "acl": spec.acl,
+                "legal_hold": spec.legal_hold,
+                "retention_mode": spec.retention_mode,
+                "retain_until": spec.retain_until,
+                "encryption": spec.encryption or "AES256",
+                "kms_key_id": spec.kms_key_id,
+                "bucket_key_enabled": bool(spec.bucket_key_enabled),
+            }
+            return self._store(bucket, key, stream, **changes)
+
+    # ------------------------------------------------------------------ internals
+
+    def _store(self, bucket: str, key: str, stream: IO[bytes], **attributes: Any) -> ObjectInfo:
+        head = stream.read(_SPOOL_BYTES + 1)
+        digest = hashlib.md5(head, usedforsecurity=False)
+        size = len(head)
+        body: bytes | IO[bytes] = head
+        if size > _SPOOL_BYTES:  # large: keep it in a temporary file, not in memory
+            spool = tempfile.SpooledTemporaryFile(_SPOOL_BYTES)  # noqa: SIM115 - the body
+            spool.write(head)
+            while chunk := stream.read(1 << 16):
+                digest.update(chunk)
+                spool.write(chunk)
+                size += len(chunk)
+            body = spool
+        info = ObjectInfo(
+            bucket=bucket,
+            key=key,
+            etag=digest.hexdigest(),
+            version_id=uuid.uuid4().hex,
+            size=size,
+            last_modified=now(),
+            **attributes,
+        )
+        with self._lock:
+            self._bucket(bucket).versions.setdefault(key, []).append(_Version(info))
+            self._bodies[(bucket, key, info.version_id)] = body
+        return info
+
+    def _change(self, bucket: str, key: str, version_id: str | None, **changes: Any) -> None:
+        with self._lock:
+            found = self._version(bucket, key, version_id)
+            for name, value in changes.items():
+                setattr(found, name, value)
+
+    def _require_object_lock(self, bucket: str) -> None:
+        if not self._bucket(bucket).object_lock:
+            raise ObjectStoreError(
+                "InvalidRequest",
+                400,
+                f"Bucket is missing Object Lock Configuration: {bucket} (create it with "
+                "batch.objects.create_bucket(bucket, object_lock=True))",
+            )
+
+    def _bucket(self, bucket: str) -> _Bucket:
         try:
             return self._buckets[bucket]
         except KeyError:
@@ -120,19 +474,26 @@ class EmbeddedStore:
             ) from None
 
     def _version(self, bucket: str, key: str, version_id: str | None) -> _Version:
-        with self._lock:
-            versions = self._bucket(bucket).get(key)
-            if not versions:
-                raise ObjectStoreError(
-                    "NoSuchKey", 404, f"The specified key does not exist: s3://{bucket}/{key}"
-                )
-            if version_id is None:
-                return versions[-1]
-            for version in versions:
-                if version.version_id == version_id:
-                    return version
+        versions = self._bucket(bucket).versions.get(key)
+        if not versions:
+            raise ObjectStoreError(
+                "NoSuchKey", 404, f"The specified key does not exist: s3://{bucket}/{key}"
+            )
+        if version_id is None:
+            return versions[-1]
+        for version in versions:
+            if version.version_id == version_id:
+                return version
         raise ObjectStoreError(
             "NoSuchVersion",
             404,
             f"The specified version does not exist: s3://{bucket}/{key}?versionId={version_id}",
         )
+
+
+def _frozen(tags: Mapping[str, str]) -> Mapping[str, str]:
+    """A read-only tag set; one already read-only is shared as it is (jobs pass one
+    mapping for all their tasks, so a million objects tagged alike cost one dict)."""
+    if isinstance(tags, MappingProxyType):
+        return tags
+    return MappingProxyType(dict(tags)) if tags else _EMPTY

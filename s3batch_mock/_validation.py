@@ -118,10 +118,15 @@ def _check_number(shape: Shape, value: int, path: str) -> None:
 
 @functools.cache
 def _matcher(pattern: str) -> Callable[[str], bool]:
-    """A predicate with the model's semantics: the pattern is searched, not anchored."""
+    """A predicate matching the whole value, as the service does.
+
+    botocore's model leaves some patterns unanchored (JobId's ``[a-zA-Z0-9\\-\\_]+``)
+    where the Smithy model anchors them; a JobId with ``/`` or ``!`` reaches the wire
+    and the service rejects it, so patterns must match the whole value.
+    """
     if "\\p{" not in pattern:
         compiled = re.compile(pattern)
-        return lambda text: compiled.search(text) is not None
+        return lambda text: compiled.fullmatch(text) is not None
     found = _UNICODE_CLASS_PATTERN.match(pattern)
     if found is None:  # pragma: no cover - no such pattern in the s3control model
         raise NotImplementedError(f"unsupported Unicode pattern {pattern}")

@@ -9,7 +9,6 @@ The same functions serve the botocore hook and, later, the HTTP server.
 from __future__ import annotations
 
 import base64
-import datetime
 import functools
 import re
 import secrets
@@ -24,6 +23,7 @@ import botocore.session
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 from botocore.utils import parse_timestamp
 
+from ._clock import iso8601
 from ._errors import S3ControlError, invalid_input
 from ._validation import NOT_XML
 
@@ -403,12 +403,7 @@ def _text(shape: Shape, value: Any) -> str:
     if kind == "boolean":
         return "true" if value else "false"
     if kind == "timestamp":
-        return _iso8601(value)
+        return iso8601(value)
     if kind == "blob":
         return base64.b64encode(value).decode("ascii")
     return _escape(str(value))
-
-
-def _iso8601(value: datetime.datetime) -> str:
-    value = value.astimezone(datetime.UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"

@@ -21,7 +21,8 @@ __all__ = ["s3batch"]
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "s3batch(progression='poll', step_seconds=1.0, max_active_jobs=None): "
+        "s3batch(progression='poll', step_seconds=1.0, max_active_jobs=None, "
+        "tasks_per_step=1000): "
         "settings for the s3batch fixture's mock (the keywords of mock_s3batch)",
     )
 

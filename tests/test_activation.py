@@ -37,8 +37,7 @@ from s3batch_mock import (
     mock_s3batch,
     patch_client,
 )
-
-from conftest import ACCOUNT, csv_manifest_job, s3control
+from tests.conftest import ACCOUNT, csv_manifest_job, s3control
 
 CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 UNKNOWN_JOB_ID = "00000000-0000-4000-8000-000000000000"
@@ -317,7 +316,7 @@ class TestClassDecoratorDrivenByHand:
 
         instance = Suite()
         # What pytest does: the decorator gave the class a setup_method to call first.
-        instance.setup_method(instance.test_it)
+        instance.setup_method(instance.test_it)  # type: ignore[attr-defined]
         instance.test_it()
         instance.teardown_method(instance.test_it)
         assert seen == [[instance.job_id]]
@@ -605,7 +604,7 @@ class TestSettingsValidatedEagerly:
 
     def test_max_active_jobs_must_be_an_int(self):
         with pytest.raises(TypeError, match="max_active_jobs"):
-            mock_s3batch(max_active_jobs="2")  # type: ignore[arg-type]
+            mock_s3batch(max_active_jobs="2")  # type: ignore[call-overload]
 
     def test_valid_settings_are_accepted(self):
         with mock_s3batch(progression="clock", step_seconds=0.5, max_active_jobs=3) as batch:
@@ -741,7 +740,7 @@ def _unhooked_client() -> Any:
         aws_access_key_id="user",  # so that, unhooked, the request is signed and sent
         aws_secret_access_key="user-secret",
     )
-    client.meta.events.unregister("before-send.s3-control", _hooks._on_before_send)
+    client.meta.events.unregister("before-send.s3-control", _hooks._on_before_send)  # type: ignore[arg-type]
     client.meta.events.unregister("choose-signer.s3-control", _hooks._on_choose_signer)
     return client
 

@@ -16,8 +16,7 @@ from freezegun import freeze_time
 
 from s3batch_mock import S3Batch, mock_s3batch
 from s3batch_mock._lifecycle import ALLOWED
-
-from conftest import ACCOUNT, csv_manifest_job, s3control
+from tests.conftest import ACCOUNT, csv_manifest_job, s3control
 
 TERMINAL = ("Complete", "Failed", "Cancelled")
 FULL_CONFIRMED_HISTORY = [

@@ -12,8 +12,7 @@ import pytest
 
 from s3batch_mock import S3Batch
 from s3batch_mock._manifests import open_tasks
-
-from conftest import ACCOUNT, ROLE, csv_manifest_job, s3control
+from tests.conftest import ACCOUNT, ROLE, csv_manifest_job, s3control
 
 TERMINAL = ("Complete", "Failed", "Cancelled")
 INVENTORY = "S3InventoryReport_CSV_20161130"
@@ -173,6 +172,7 @@ def test_csv_crlf_line_endings(s3batch: S3Batch) -> None:
 @pytest.mark.parametrize("rows", [1, 5, 250])
 def test_csv_total_tasks_counts_rows(s3batch: S3Batch, rows: int) -> None:
     body = "".join(f"src,obj-{n}.txt\n" for n in range(rows))
+    put_sources(s3batch, *(f"obj-{n}.txt" for n in range(rows)))
 
     job_id = run_csv_job(s3batch, body, ["Bucket", "Key"])
 
@@ -300,6 +300,7 @@ def versioned_location(version: str, etag: str) -> dict[str, Any]:
 
 def test_manifest_object_version_id_reads_that_version(s3batch: S3Batch) -> None:
     client = s3control()
+    put_sources(s3batch, "a", "b", "c")
     old_version, old_etag, _ = versioned_manifest(s3batch)
 
     job_id = csv_manifest_job(
@@ -384,17 +385,21 @@ def inventory_manifest(etag: str) -> dict[str, Any]:
 def test_inventory_manifest_counts_rows_across_data_files(s3batch: S3Batch) -> None:
     client = s3control()
     put_sources(s3batch, "a.txt", "b c.txt", "d.txt", "e.txt", "f.txt")
+    v1, v2, v3, v4, v5 = (
+        s3batch.objects.head("src", key).version_id
+        for key in ("a.txt", "b c.txt", "d.txt", "e.txt", "f.txt")
+    )
     etag = put_inventory(
         s3batch,
         {
             "data/1.csv.gz": [
-                '"src","a.txt","v1","true","5"',
-                '"src","b%20c.txt","v2","true","7"',
+                f'"src","a.txt","{v1}","true","5"',
+                f'"src","b%20c.txt","{v2}","true","7"',
             ],
             "data/2.csv.gz": [
-                '"src","d.txt","v3","true","1"',
-                '"src","e.txt","v4","true","2"',
-                '"src","f.txt","v5","true","3"',
+                f'"src","d.txt","{v3}","true","1"',
+                f'"src","e.txt","{v4}","true","2"',
+                f'"src","f.txt","{v5}","true","3"',
             ],
         },
     )
@@ -407,8 +412,8 @@ def test_inventory_manifest_counts_rows_across_data_files(s3batch: S3Batch) -> N
     assert_completed(s3batch, job_id, total=5)
     assert describe(client, job_id)["ProgressSummary"]["TotalNumberOfTasks"] == 5
     assert parsed_tasks(s3batch, job_id)[:2] == [
-        ("src", "a.txt", "v1", False),
-        ("src", "b c.txt", "v2", False),
+        ("src", "a.txt", v1, False),
+        ("src", "b c.txt", v2, False),
     ]
 
 

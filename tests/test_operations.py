@@ -16,8 +16,7 @@ from botocore.validate import ParamValidator
 from freezegun import freeze_time
 
 from s3batch_mock import S3Batch, mock_s3batch
-
-from conftest import ACCOUNT, ROLE, csv_manifest_job, s3control
+from tests.conftest import ACCOUNT, ROLE, csv_manifest_job, s3control
 
 UTC = datetime.UTC
 OTHER_ACCOUNT = "210987654321"
@@ -29,9 +28,11 @@ manual = pytest.mark.s3batch(progression="manual")
 # --------------------------------------------------------------------------- helpers
 
 
-def _manifest(batch: S3Batch, rows: bytes = b"data,a.txt\ndata,b.txt\n") -> str:
-    """Store the CSV manifest ``csv_manifest_job`` points at; returns its ETag."""
-    return batch.objects.put("manifests", "manifest.csv", rows)
+def _manifest(batch: S3Batch) -> str:
+    """Store two objects and the CSV manifest ``csv_manifest_job`` points at; returns its ETag."""
+    batch.objects.put("data", "a.txt", b"a")
+    batch.objects.put("data", "b.txt", b"b")
+    return batch.objects.put("manifests", "manifest.csv", b"data,a.txt\ndata,b.txt\n")
 
 
 def _job(batch: S3Batch, client: Any = None, **overrides: Any) -> str:

@@ -16,8 +16,7 @@ import pytest
 from botocore.exceptions import EndpointResolutionError, ParamValidationError
 
 from s3batch_mock import S3Batch
-
-from conftest import ACCOUNT, ROLE, csv_manifest_job, s3control
+from tests.conftest import ACCOUNT, ROLE, csv_manifest_job, s3control
 
 manual = pytest.mark.s3batch(progression="manual")
 

@@ -16,8 +16,7 @@ from s3batch_mock import mock_s3batch
 from s3batch_mock._backend import Backend, Settings
 from s3batch_mock._dispatch import Unserved, serve
 from s3batch_mock._wire import HttpRequest, UnknownRoute, parse_request
-
-from conftest import ACCOUNT, ROLE, csv_manifest_job, s3control
+from tests.conftest import ACCOUNT, ROLE, csv_manifest_job, s3control
 
 HOST = f"https://{ACCOUNT}.s3-control.eu-west-1.amazonaws.com"
 HEADERS = {"x-amz-account-id": ACCOUNT}
@@ -140,7 +139,7 @@ class TestMalformedInput:
         assert response.status == 400
         code, message = error_of(response)
         assert code == "BadRequestException"
-        assert "could not be read" in message
+        assert "not well-formed" in message
         assert backend.calls[-1].error_code == "BadRequestException"
 
     def test_wrong_type_in_the_body_names_the_shape(self):
@@ -207,7 +206,7 @@ class TestResponses:
             batch.run(job_id)
             response = client.describe_job(AccountId=ACCOUNT, JobId=job_id)
         response.pop("ResponseMetadata")
-        report = ParamValidator().validate(
-            response, model.operation_model("DescribeJob").output_shape
-        )
+        shape = model.operation_model("DescribeJob").output_shape
+        assert shape is not None
+        report = ParamValidator().validate(response, shape)
         assert not report.has_errors(), report.generate_report()

@@ -1,0 +1,77 @@
+"""Running a job's tasks: the manifest stream, the operation per task, progress, the
+failure threshold and the completion report.
+
+An ``Execution`` lives while a job is Active (or paused, or cancelling) and runs up
+to ``tasks_per_step`` tasks per automatic step, so a polling loop sees progress
+grow. Tasks are read from the manifest as they run, never held as a list.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._lambdas import LambdaRegistry
+from ._manifests import Task, open_tasks
+from ._operations import Context, prepare
+from ._reports import ReportWriter
+from ._stores import ObjectStore
+
+__all__ = ["THRESHOLD_MINIMUM", "Execution", "Runtime"]
+
+#: The failure rate is checked only once this many tasks have run (User Guide,
+#: batch-ops-job-status, "Tracking job failures").
+THRESHOLD_MINIMUM = 1000
+THRESHOLD_REASON = (
+    "The job failed because more than 50% of its tasks failed after at least "
+    f"{THRESHOLD_MINIMUM:,} tasks ran."
+)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What steps need from the mock scope: the active store, lambdas, the pace."""
+
+    store: ObjectStore
+    lambdas: LambdaRegistry
+    tasks_per_step: int = 1000
+
+
+class Execution:
+    """The running part of one job."""
+
+    def __init__(self, job_id: str, request: Mapping[str, Any], runtime: Runtime) -> None:
+        self.job_id = job_id
+        name, params = next(iter(request["Operation"].items()))
+        self._perform = prepare(name, params)
+        self.report = ReportWriter(request["Report"])
+        self.succeeded = 0
+        self.failed = 0
+        self._context = Context(runtime.store, job_id, runtime.lambdas)
+        self._tasks: Iterator[Task] = open_tasks(runtime.store, request)
+
+    def run(self, limit: int) -> str:
+        """Run up to ``limit`` tasks: ``"more"``, ``"done"``, or ``"threshold"``."""
+        for _ in range(limit):
+            task = next(self._tasks, None)
+            if task is None:
+                return "done"
+            outcome = self._perform(task, self._context)
+            if outcome.succeeded:
+                self.succeeded += 1
+            else:
+                self.failed += 1
+            self.report.add(task, outcome)
+            ran = self.succeeded + self.failed
+            if ran >= THRESHOLD_MINIMUM and self.failed * 2 > ran:
+                return "threshold"
+        return "more"
+
+    def finish(self, store: ObjectStore, at: datetime.datetime) -> str | None:
+        """Write the completion report if any task ran; returns why it failed, or None."""
+        if self.succeeded + self.failed == 0:
+            self.report.close()
+            return None
+        return self.report.write(store, self.job_id, at)

@@ -1,0 +1,127 @@
+"""Completion reports, laid out as the S3 User Guide's examples show them.
+
+``<Prefix>/job-<id>/manifest.json`` lists the result CSVs, each with its MD5;
+succeeded and failed tasks go to separate ``results/<40 hex>.csv`` files. Rows are
+Bucket, Key, VersionId, TaskStatus, HTTPStatusCode, ErrorCode, ResultMessage (the
+column order of every real example), while manifest.json carries the documented
+ReportSchema string as written. Rows are spooled to temporary files as tasks run,
+so a report is never held whole in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+import io
+import json
+import secrets
+import tempfile
+from collections.abc import Mapping
+from typing import IO, Any
+from urllib.parse import quote
+
+from ._clock import iso8601
+from ._manifests import Task, split_arn
+from ._operations import Outcome
+from ._stores import ObjectStore, ObjectStoreError
+
+__all__ = ["REPORT_SCHEMA", "ReportWriter"]
+
+REPORT_SCHEMA = "Bucket, Key, VersionId, TaskStatus, ErrorCode, HTTPStatusCode, ResultMessage"
+_SPOOL_BYTES = 1 << 20
+
+
+class _ResultFile:
+    """One results CSV being written: spooled rows and their running MD5."""
+
+    def __init__(self) -> None:
+        self.file: IO[bytes] = tempfile.SpooledTemporaryFile(_SPOOL_BYTES)  # noqa: SIM115
+        self.text = io.TextIOWrapper(self.file, encoding="utf-8", newline="", write_through=True)
+        self.writer = csv.writer(self.text, lineterminator="\n")
+        self.rows = 0
+
+    def add(self, row: list[str]) -> None:
+        self.writer.writerow(row)
+        self.rows += 1
+
+    def close(self) -> None:
+        # A store may close the file it uploaded (boto3's upload_fileobj does).
+        if not self.file.closed:
+            self.text.detach()
+            self.file.close()
+
+
+class ReportWriter:
+    """Collects task results for one job and writes its completion report."""
+
+    def __init__(self, report: Mapping[str, Any]) -> None:
+        self.enabled = bool(report.get("Enabled"))
+        self.failed_only = report.get("ReportScope") == "FailedTasksOnly"
+        self._report = report
+        self._files = {"succeeded": _ResultFile(), "failed": _ResultFile()}
+
+    def add(self, task: Task, outcome: Outcome) -> None:
+        if not self.enabled or (outcome.succeeded and self.failed_only):
+            return
+        status = "succeeded" if outcome.succeeded else "failed"
+        self._files[status].add(
+            [
+                task.bucket,
+                quote(task.key, safe="/"),
+                task.version_id or "",
+                status,
+                str(outcome.http_status),
+                outcome.error_code,
+                outcome.message,
+            ]
+        )
+
+    def write(self, store: ObjectStore, job_id: str, at: datetime.datetime) -> str | None:
+        """Write the report; returns why it could not be written, or None."""
+        try:
+            if not self.enabled:
+                return None
+            bucket = split_arn(self._report["Bucket"])[0]
+            prefix = self._report.get("Prefix", "").strip("/")
+            base = f"{prefix}/job-{job_id}" if prefix else f"job-{job_id}"
+            results = []
+            for status, result in self._files.items():
+                if not result.rows:
+                    continue
+                result.file.seek(0)
+                digest = hashlib.md5(usedforsecurity=False)
+                while chunk := result.file.read(1 << 16):
+                    digest.update(chunk)
+                result.file.seek(0)
+                key = f"{base}/results/{secrets.token_hex(20)}.csv"
+                store.write(bucket, key, result.file)
+                results.append(
+                    {
+                        "TaskExecutionStatus": status,
+                        "Bucket": bucket,
+                        "MD5Checksum": digest.hexdigest(),
+                        "Key": key,
+                    }
+                )
+            manifest = {
+                "Format": self._report.get("Format", "Report_CSV_20180820"),
+                "ReportCreationDate": iso8601(at),
+                "Results": results,
+                "ReportSchema": REPORT_SCHEMA,
+            }
+            store.write(bucket, f"{base}/manifest.json", io.BytesIO(json.dumps(manifest).encode()))
+            return None
+        except ObjectStoreError as exc:
+            return (
+                "The job report could not be written to your report bucket. Please check "
+                f"your permissions. ({exc.code}: {exc.message})"
+            )
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for result in self._files.values():
+            result.close()
+        self._files = {}
+        self.enabled = False
