@@ -17,12 +17,14 @@ from ._hooks import install as _install
 from ._hooks import patch_client
 from ._jobs import Job, Transition
 from ._mock import S3BatchMock, current_batch, mock_s3batch
-from ._stores import EmbeddedStore, ObjectStoreError
+from ._stores import EmbeddedStore, ObjectInfo, ObjectStore, ObjectStoreError
 
 __all__ = [
     "Call",
     "EmbeddedStore",
     "Job",
+    "ObjectInfo",
+    "ObjectStore",
     "ObjectStoreError",
     "S3Batch",
     "S3BatchMock",

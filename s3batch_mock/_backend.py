@@ -23,6 +23,7 @@ from . import _lifecycle as lc
 from ._clock import now
 from ._errors import BadRequest, IdempotencyError, InvalidNextToken, NotFound
 from ._execution import Runtime
+from ._faults import Faults
 from ._jobs import Job, JobRecord
 from ._lambdas import LambdaRegistry
 from ._stores import EmbeddedStore, ObjectStore, moto_is_active
@@ -58,8 +59,10 @@ class Settings:
         if limit is not None and limit < 1:
             raise ValueError(f"max_active_jobs must be at least 1, not {limit!r}")
         pace: object = self.tasks_per_step
-        if isinstance(pace, bool) or not isinstance(pace, int) or pace < 1:
-            raise ValueError(f"tasks_per_step must be an int of at least 1, not {pace!r}")
+        if isinstance(pace, bool) or not isinstance(pace, int):
+            raise TypeError(f"tasks_per_step must be an int, not {pace!r}")
+        if pace < 1:
+            raise ValueError(f"tasks_per_step must be at least 1, not {pace!r}")
 
 
 class Call(NamedTuple):
@@ -79,11 +82,13 @@ class Backend:
         self.lock = threading.RLock()
         self.embedded = EmbeddedStore()
         self.lambdas = LambdaRegistry()
+        self.faults = Faults()
         self._moto: ObjectStore | None = None
         self.calls: list[Call] = []
         self._jobs: dict[str, JobRecord] = {}
         self._tokens: dict[tuple[str, str, str], tuple[str, str]] = {}
         self._sequence = itertools.count()
+        self._next_deadline = _FAR_FUTURE
 
     def reset(self) -> None:
         """Drop jobs, tokens, objects of the embedded store and recorded calls."""
@@ -92,6 +97,7 @@ class Backend:
             self._tokens.clear()
             self.embedded.clear()
             self.lambdas.clear()
+            self.faults.clear()
             self.calls.clear()
 
     @property
@@ -191,6 +197,7 @@ class Backend:
             self._catch_up(record)
             target = lc.requested_status(record.status, requested)
             record.move(target, now(), reason)
+            self._note(record)
             if reason is not None:
                 record.status_update_reason = reason
             result = {"JobId": record.job_id, "Status": record.status}
@@ -232,6 +239,7 @@ class Backend:
 
     def snapshot(self, job_id: str) -> Job:
         with self.lock:
+            self._expire()
             record = self._jobs.get(job_id)
             if record is None:
                 known = ", ".join(self._jobs) or "none"
@@ -241,6 +249,7 @@ class Backend:
 
     def snapshots(self) -> list[Job]:
         with self.lock:
+            self._expire()
             records = sorted(self._jobs.values(), key=lambda r: r.sequence)
             for record in records:
                 self._catch_up(record)
@@ -249,20 +258,35 @@ class Backend:
     def step(self, job_id: str) -> str:
         with self.lock:
             self.snapshot(job_id)  # KeyError for an unknown id
-            return self._jobs[job_id].step(self.runtime(), now())
+            record = self._jobs[job_id]
+            self._advance(record, now())
+            return record.status
 
     def run(self, job_id: str | None = None) -> None:
+        """Advance one job (or all) until it rests, moving the jobs it waits for too."""
         with self.lock:
-            ids = [job_id] if job_id is not None else list(self._jobs)
-            for one in ids:
-                self.snapshot(one)
-                record = self._jobs[one]
-                while record.status not in lc.AT_REST:
-                    record.step(self.runtime(), now())
+            if job_id is not None:
+                self.snapshot(job_id)
+                targets = [self._jobs[job_id]]
+            else:
+                self._expire()
+                targets = list(self._jobs.values())
+            while any(r.status not in lc.AT_REST for r in targets):
+                moved = False
+                for record in targets:
+                    if record.status not in lc.AT_REST:
+                        moved |= self._advance(record, now())
+                if not moved:  # waiting for a slot: move the jobs that hold them
+                    for record in list(self._jobs.values()):
+                        if record.status not in lc.AT_REST and self._blocks(record, targets):
+                            moved |= self._advance(record, now())
+                if not moved:
+                    break
 
     # ------------------------------------------------------------------ internals
 
     def _find(self, account: str, region: str, job_id: str) -> JobRecord:
+        self._expire()
         record = self._jobs.get(job_id)
         if record is None or record.account_id != account or record.region != region:
             raise NotFound(
@@ -275,7 +299,7 @@ class Backend:
         """DescribeJob or ListJobs looked at the job: poll mode takes one step first."""
         if self.settings.progression == "poll":
             if record.status not in lc.AT_REST:
-                record.step(self.runtime(), now())
+                self._advance(record, now())
         else:
             self._catch_up(record)
 
@@ -287,9 +311,116 @@ class Backend:
         moment = now()
         while record.status not in lc.AT_REST:
             due = record.last_transition_at + interval
-            if due > moment:
+            if due > moment or not self._advance(record, due):
                 break
-            record.step(self.runtime(), due)
+
+    def _advance(self, record: JobRecord, at: datetime.datetime) -> bool:
+        """One automatic step, if the scheduler lets the job start; True if it moved."""
+        before = (record.status, record.succeeded_tasks + record.failed_tasks)
+        if record.status in _WAITING and not self._may_start(record, at):
+            return False
+        record.step(self.runtime(), at)
+        self._note(record)
+        return (record.status, record.succeeded_tasks + record.failed_tasks) != before
+
+    # ------------------------------------------------------------------ scheduling
+
+    def _peers(self, record: JobRecord) -> list[JobRecord]:
+        return [
+            r
+            for r in self._jobs.values()
+            if r.account_id == record.account_id and r.region == record.region
+        ]
+
+    def _may_start(self, record: JobRecord, at: datetime.datetime) -> bool:
+        """Whether a Ready or Paused job may become Active now (``max_active_jobs``).
+
+        The highest-priority waiting job (oldest first among equals) starts when a slot
+        is free. When none is, it pre-empts the lowest-priority Active job below it,
+        which goes Pausing, then Paused, and frees its slot.
+        """
+        limit = self.settings.max_active_jobs
+        if limit is None:
+            return True
+        peers = self._peers(record)
+        waiting = [r for r in peers if r.status in _WAITING]
+        first = max(waiting, key=lambda r: (r.priority, -r.sequence))
+        if first is not record:
+            return False
+        occupying = [r for r in peers if r.status in _OCCUPYING]
+        if len(occupying) < limit:
+            return True
+        running = [r for r in occupying if r.status == lc.ACTIVE]
+        if running:
+            lowest = min(running, key=lambda r: (r.priority, r.sequence))
+            if lowest.priority < record.priority:
+                reason = f"pre-empted by job {record.job_id} (priority {record.priority})"
+                lowest.move(lc.PAUSING, at, reason)
+        return False
+
+    def _blocks(self, record: JobRecord, targets: list[JobRecord]) -> bool:
+        """Whether ``record`` may hold up a waiting one of ``targets`` (same account and
+        region, with ``max_active_jobs`` set)."""
+        if self.settings.max_active_jobs is None or record in targets:
+            return False
+        return any(
+            t.status in _WAITING
+            and t.account_id == record.account_id
+            and t.region == record.region
+            for t in targets
+        )
+
+    # ------------------------------------------------------------------ time
+
+    def _note(self, record: JobRecord) -> None:
+        """Keep the next time-based deadline (30-day confirmation, 90-day retention)."""
+        deadline = _deadline(record)
+        if deadline is not None and deadline < self._next_deadline:
+            self._next_deadline = deadline
+
+    def _expire(self) -> None:
+        """Apply the time-based rules whose deadline has passed, in every progression mode.
+
+        A job Suspended for 30 days fails (S3 User Guide, batch-ops-create-job); a job
+        that ended 90 days ago is gone (troubleshooting-batch-operations).
+        """
+        moment = now()
+        if moment < self._next_deadline:
+            return
+        upcoming = _FAR_FUTURE
+        for record in list(self._jobs.values()):
+            deadline = _deadline(record)
+            if deadline is None:
+                continue
+            if deadline > moment:
+                upcoming = min(upcoming, deadline)
+            elif record.status == lc.SUSPENDED:
+                record.fail("ConfirmationTimeout", CONFIRMATION_TIMEOUT_REASON, deadline)
+                record.step(self.runtime(), deadline)  # Failing -> Failed
+                upcoming = min(upcoming, _deadline(record) or _FAR_FUTURE)
+            else:
+                del self._jobs[record.job_id]
+                self._tokens = {k: v for k, v in self._tokens.items() if v[0] != record.job_id}
+        self._next_deadline = upcoming
+
+
+_WAITING = frozenset({lc.READY, lc.PAUSED})
+_OCCUPYING = frozenset({lc.ACTIVE, lc.PAUSING})
+_FAR_FUTURE = datetime.datetime.max.replace(tzinfo=datetime.UTC)
+#: How long AWS keeps an ended job, and waits for a Suspended job's confirmation.
+RETENTION = datetime.timedelta(days=90)
+CONFIRMATION_WINDOW = datetime.timedelta(days=30)
+CONFIRMATION_TIMEOUT_REASON = (
+    "The job was not confirmed within 30 days of being suspended, so it was failed."
+)
+
+
+def _deadline(record: JobRecord) -> datetime.datetime | None:
+    if record.status == lc.SUSPENDED and record.suspended_date is not None:
+        return record.suspended_date + CONFIRMATION_WINDOW
+    if record.status in lc.TERMINAL and record.termination_date is not None:
+        return record.termination_date + RETENTION
+    return None
 
 
 def _fingerprint(params: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ._backend import Backend, Call
 from ._jobs import Job
 from ._lambdas import Handler
+from ._service import SERVED_OPERATIONS
 from ._stores import ObjectStore
 
 __all__ = ["S3Batch"]
@@ -52,6 +53,40 @@ class S3Batch:
         """
         self._backend.lambdas.register(function_arn, handler)
 
+    def inject_error(
+        self,
+        operation: str,
+        code: str,
+        *,
+        count: int = 1,
+        rate: float | None = None,
+        seed: int | None = None,
+        message: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        """Make the next ``count`` calls of ``operation`` fail with error ``code``.
+
+        With ``rate`` (0-1) instead, each call fails with that probability, the same
+        sequence for the same ``seed``, until ``reset()``. The HTTP status defaults to
+        AWS's: 500 for InternalServiceException, 400 for the rest, so botocore's
+        retries behave as against AWS.
+        """
+        _check_operation(operation)
+        self._backend.faults.add_error(
+            operation,
+            code,
+            count=count,
+            rate=rate,
+            seed=seed,
+            message=message,
+            http_status=http_status,
+        )
+
+    def inject_latency(self, operation: str, seconds: float, *, count: int | None = None) -> None:
+        """Delay the next ``count`` calls of ``operation`` (every call if None) by ``seconds``."""
+        _check_operation(operation)
+        self._backend.faults.add_latency(operation, seconds, count=count)
+
     @property
     def calls(self) -> list[Call]:
         """Every intercepted s3control call, in order (a copy)."""
@@ -59,5 +94,13 @@ class S3Batch:
             return list(self._backend.calls)
 
     def reset(self) -> None:
-        """Drop all jobs, objects of the embedded store, lambdas and recorded calls."""
+        """Drop all jobs, objects of the embedded store, lambdas, injected faults and calls."""
         self._backend.reset()
+
+
+def _check_operation(operation: str) -> None:
+    if operation not in SERVED_OPERATIONS:
+        raise ValueError(
+            f"{operation!r} is not an operation the mock serves; use one of "
+            f"{', '.join(sorted(SERVED_OPERATIONS))}"
+        )

@@ -6,6 +6,8 @@ recorded in the backend's call list, successes and errors alike.
 
 from __future__ import annotations
 
+import time
+
 from ._backend import Backend, Call
 from ._errors import S3ControlError
 from ._service import SERVED_OPERATIONS, handle
@@ -52,8 +54,18 @@ def serve(backend: Backend, request: HttpRequest) -> HttpResponse:
 
 
 def answer(backend: Backend, parsed: ParsedRequest) -> HttpResponse:
-    """Handle a parsed request and render the result or the modeled error."""
+    """Handle a parsed request and render the result or the modeled error.
+
+    Injected latency and errors (``batch.inject_latency``/``inject_error``) come first,
+    answered exactly as the service's own would be.
+    """
+    delay = backend.faults.delay_for(parsed.operation)
+    if delay:
+        time.sleep(delay)
     try:
+        injected = backend.faults.error_for(parsed.operation)
+        if injected is not None:
+            raise injected
         result = handle(backend, parsed)
     except S3ControlError as error:
         response = render_error(error, parsed.request_id)

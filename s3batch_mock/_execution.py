@@ -42,7 +42,13 @@ class Runtime:
 class Execution:
     """The running part of one job."""
 
-    def __init__(self, job_id: str, request: Mapping[str, Any], runtime: Runtime) -> None:
+    def __init__(
+        self,
+        job_id: str,
+        request: Mapping[str, Any],
+        runtime: Runtime,
+        manifest_version: str | None = None,
+    ) -> None:
         self.job_id = job_id
         name, params = next(iter(request["Operation"].items()))
         self._perform = prepare(name, params)
@@ -50,7 +56,7 @@ class Execution:
         self.succeeded = 0
         self.failed = 0
         self._context = Context(runtime.store, job_id, runtime.lambdas)
-        self._tasks: Iterator[Task] = open_tasks(runtime.store, request)
+        self._tasks: Iterator[Task] = open_tasks(runtime.store, request, manifest_version)
 
     def run(self, limit: int) -> str:
         """Run up to ``limit`` tasks: ``"more"``, ``"done"``, or ``"threshold"``."""

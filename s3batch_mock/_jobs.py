@@ -9,7 +9,13 @@ from typing import Any, NamedTuple
 
 from . import _lifecycle as lc
 from ._execution import THRESHOLD_REASON, Execution, Runtime
-from ._manifests import GeneratedManifest, ManifestError, open_tasks, split_arn
+from ._manifests import (
+    GeneratedManifest,
+    ManifestError,
+    manifest_version,
+    open_tasks,
+    split_arn,
+)
 from ._stores import ObjectStoreError
 
 __all__ = ["Job", "JobRecord", "Transition"]
@@ -81,6 +87,7 @@ class JobRecord:
     failed_tasks: int = 0
     active_seconds: float = 0.0
     generated_manifest: dict[str, Any] | None = None
+    manifest_version: str | None = None  # the manifest version read at Preparing
     execution: Execution | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -161,16 +168,25 @@ class JobRecord:
             self.fail(exc.code, f"Writing the generated manifest failed: {exc.message}", at)
             return
         self.total_tasks = total
+        self.manifest_version = manifest_version(runtime.store, self.request)
         self.move(lc.SUSPENDED if self.confirmation_required else lc.READY, at)
 
     def _run(self, runtime: Runtime, at: datetime.datetime) -> None:
         if self.execution is None:
             try:
-                self.execution = Execution(self.job_id, self.request, runtime)
+                self.execution = Execution(
+                    self.job_id, self.request, runtime, self.manifest_version
+                )
             except ManifestError as exc:
                 self.fail(exc.code, exc.reason, at)
                 return
-        state = self.execution.run(runtime.tasks_per_step)
+        try:
+            state = self.execution.run(runtime.tasks_per_step)
+        except ManifestError as exc:  # a row deep in the manifest could not be read
+            self.succeeded_tasks = self.execution.succeeded
+            self.failed_tasks = self.execution.failed
+            self.fail(exc.code, exc.reason, at)
+            return
         self.succeeded_tasks = self.execution.succeeded
         self.failed_tasks = self.execution.failed
         if state == "threshold":

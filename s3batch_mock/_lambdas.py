@@ -25,8 +25,10 @@ __all__ = ["MAX_ATTEMPTS", "LambdaContext", "LambdaRegistry", "invoke"]
 #: Attempts for a task the handler answers with TemporaryFailure (the first included).
 MAX_ATTEMPTS = 3
 _RESULT_CODES = ("Succeeded", "TemporaryFailure", "PermanentFailure")
+# A name, a partial ARN (123456789012:function:name) or a full ARN, each with an
+# optional version or alias qualifier: the forms FunctionArn accepts.
 _FUNCTION = re.compile(
-    r"^(?:arn:[^:]+:lambda:(?P<region>[^:]*):(?P<account>\d*):function:)?"
+    r"^(?:arn:[^:]+:lambda:[^:]*:)?(?:\d{12}:)?(?:function:)?"
     r"(?P<name>[A-Za-z0-9_-]+)(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]+))?$"
 )
 
@@ -76,7 +78,10 @@ class LambdaRegistry:
     def find(self, function_arn: str) -> Handler | None:
         name, qualifier = _function_key(function_arn)
         with self._lock:
-            return self._handlers.get((name, qualifier)) or self._handlers.get((name, None))
+            for candidate in ((name, qualifier), (name, None), (name, "$LATEST")):
+                if candidate in self._handlers:
+                    return self._handlers[candidate]
+            return None
 
     def names(self) -> list[str]:
         with self._lock:

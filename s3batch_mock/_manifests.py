@@ -30,7 +30,28 @@ from urllib.parse import quote, unquote
 
 from ._stores import ObjectInfo, ObjectStore, ObjectStoreError
 
-__all__ = ["GeneratedManifest", "ManifestError", "Task", "open_tasks", "split_arn"]
+__all__ = [
+    "GeneratedManifest",
+    "ManifestError",
+    "Task",
+    "manifest_version",
+    "open_tasks",
+    "split_arn",
+]
+
+
+def manifest_version(store: ObjectStore, request: Mapping[str, Any]) -> str | None:
+    """The version of the job's manifest object now (None for a generated manifest)."""
+    manifest = request.get("Manifest")
+    if manifest is None:
+        return None
+    location = manifest["Location"]
+    bucket, key = split_arn(location["ObjectArn"])
+    try:
+        return store.head(bucket, key, location.get("ObjectVersionId")).version_id
+    except ObjectStoreError:
+        return None
+
 
 _CSV = "S3BatchOperations_CSV_20180820"
 _INVENTORY = "S3InventoryReport_CSV_20161130"
@@ -62,11 +83,14 @@ def split_arn(arn: str) -> tuple[str, str]:
     return bucket, key
 
 
-def open_tasks(store: ObjectStore, request: Mapping[str, Any]) -> Iterator[Task]:
+def open_tasks(
+    store: ObjectStore, request: Mapping[str, Any], version: str | None = None
+) -> Iterator[Task]:
     """The tasks of a job created with ``request`` (CreateJob's parameters).
 
     Raises ``ManifestError`` at once if the manifest cannot be used; the returned
-    iterator then reads the rows lazily.
+    iterator then reads the rows lazily. ``version`` pins the manifest version read
+    when the job was prepared, so replacing the manifest later changes nothing.
     """
     generator = request.get("ManifestGenerator", {}).get("S3JobManifestGenerator")
     if generator is not None:
@@ -74,7 +98,7 @@ def open_tasks(store: ObjectStore, request: Mapping[str, Any]) -> Iterator[Task]
     manifest = request["Manifest"]
     location = manifest["Location"]
     bucket, key = split_arn(location["ObjectArn"])
-    version = location.get("ObjectVersionId")
+    version = version or location.get("ObjectVersionId")
     try:
         info = store.head(bucket, key, version)
     except ObjectStoreError as exc:
@@ -89,19 +113,22 @@ def open_tasks(store: ObjectStore, request: Mapping[str, Any]) -> Iterator[Task]
         )
     spec = manifest["Spec"]
     if spec["Format"] == _INVENTORY:
-        return _inventory(store, bucket, key, version)
+        return _inventory(store, bucket, key, info.version_id)
     return _csv_rows(store.open(bucket, key, info.version_id), spec.get("Fields"))
 
 
 def _csv_rows(stream: IO[bytes], fields: list[str] | None) -> Iterator[Task]:
     with io.TextIOWrapper(stream, encoding="utf-8", newline="") as text:
         layout: _Layout | None = _Layout(fields) if fields else None
-        for number, row in enumerate(csv.reader(text), start=1):
-            if not row or row == [""]:
-                continue
-            if layout is None:  # no Fields: Bucket, Key and an optional VersionId
-                layout = _Layout(["Bucket", "Key", "VersionId"][: max(2, min(len(row), 3))])
-            yield layout.task(row, number)
+        try:
+            for number, row in enumerate(csv.reader(text), start=1):
+                if not row or row == [""]:
+                    continue
+                if layout is None:  # no Fields: Bucket, Key and an optional VersionId
+                    layout = _Layout(["Bucket", "Key", "VersionId"][: max(2, min(len(row), 3))])
+                yield layout.task(row, number)
+        except (UnicodeDecodeError, csv.Error, OSError, EOFError) as exc:
+            raise ManifestError("InvalidManifest", f"The manifest cannot be read: {exc}") from None
 
 
 class _Layout:
@@ -142,7 +169,7 @@ def _inventory(store: ObjectStore, bucket: str, key: str, version: str | None) -
         columns = [c.strip() for c in document["fileSchema"].split(",")]
         files = [f["key"] for f in document["files"]]
         data_bucket = split_arn(document.get("destinationBucket", f"arn:aws:s3:::{bucket}"))[0]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ManifestError(
             "InvalidManifest", f"The inventory manifest s3://{bucket}/{key} is invalid: {exc}"
         ) from None

@@ -103,6 +103,23 @@ def _create_job_rules(params: dict[str, Any]) -> None:
             "requires InvocationSchemaVersion 2.0",
         )
     _check_tags(params.get("Tags", []), "Tags")
+    for name, value in params["Operation"].items():
+        for path in _OPERATION_NEEDS.get(name, ()):
+            found: Any = value
+            for part in path.split("."):
+                found = found.get(part) if isinstance(found, dict) else None
+            if found is None:
+                raise Violation(f"Operation.{name}.{path}", f"is required for {name}")
+
+
+# Members the model leaves optional but without which an operation cannot run.
+_OPERATION_NEEDS: dict[str, tuple[str, ...]] = {
+    "LambdaInvoke": ("FunctionArn",),
+    "S3PutObjectCopy": ("TargetResource",),
+    "S3UpdateObjectEncryption": ("ObjectEncryption.SSEKMS",),
+    "S3PutObjectRetention": ("Retention.Mode", "Retention.RetainUntilDate"),
+    "S3PutObjectAcl": ("AccessControlPolicy",),
+}
 
 
 _CROSS_FIELD_RULES: dict[str, Callable[[dict[str, Any]], None]] = {
