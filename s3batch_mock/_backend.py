@@ -255,6 +255,11 @@ class Backend:
                 self._catch_up(record)
             return [r.snapshot() for r in records]
 
+    def snapshot_all(self) -> list[Job]:
+        """Snapshots as they are, without applying the clock (for reports)."""
+        with self.lock:
+            return [r.snapshot() for r in sorted(self._jobs.values(), key=lambda r: r.sequence)]
+
     def step(self, job_id: str) -> str:
         with self.lock:
             self.snapshot(job_id)  # KeyError for an unknown id

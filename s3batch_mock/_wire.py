@@ -46,6 +46,9 @@ _REGION_IN_HOST = re.compile(
 _REGION_IN_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[a-z0-9-]+)/")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _ID_ALPHABET = string.ascii_uppercase + string.digits
+#: Larger request bodies are refused before parsing (the biggest valid CreateJob,
+#: with every member at its maximum, is far smaller).
+MAX_BODY_BYTES = 1 << 20
 
 
 def new_request_id() -> str:
@@ -170,6 +173,12 @@ def parse_request(request: HttpRequest) -> ParsedRequest:
     name = operation.name
     params: dict[str, Any] = {}
     shape = operation.input_shape
+    if len(request.body) > MAX_BODY_BYTES:
+        raise invalid_input(
+            name,
+            f"The request body is {len(request.body):,} bytes; the service accepts at most "
+            f"{MAX_BODY_BYTES:,}.",
+        )
     if shape is not None:
         try:
             params = _parse_input(shape, labels, query, headers, request.body)
