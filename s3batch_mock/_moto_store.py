@@ -403,6 +403,8 @@ class MotoStore:
             params["BucketKeyEnabled"] = spec.bucket_key_enabled
         if spec.checksum_algorithm:
             params["ChecksumAlgorithm"] = spec.checksum_algorithm
+        if spec.redirect_location:
+            params["WebsiteRedirectLocation"] = spec.redirect_location
         try:
             response = _call(self._s3().copy_object, **params)
         except ObjectStoreError as exc:

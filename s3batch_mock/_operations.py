@@ -134,8 +134,6 @@ def _copy_spec(params: Mapping[str, Any]) -> CopySpec:
     }
     if "HttpExpiresDate" in new:
         headers["Expires"] = new["HttpExpiresDate"].isoformat()
-    if "RedirectLocation" in params:
-        headers["WebsiteRedirectLocation"] = params["RedirectLocation"]
     acl: dict[str, Any] | None = None
     if "CannedAccessControlList" in params:
         acl = {"Canned": params["CannedAccessControlList"]}
@@ -158,6 +156,7 @@ def _copy_spec(params: Mapping[str, Any]) -> CopySpec:
         kms_key_id=kms,
         bucket_key_enabled=params.get("BucketKeyEnabled"),
         checksum_algorithm=params.get("ChecksumAlgorithm"),
+        redirect_location=params.get("RedirectLocation"),
     )
 
 

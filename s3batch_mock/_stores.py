@@ -111,6 +111,7 @@ class CopySpec:
     kms_key_id: str | None = None
     bucket_key_enabled: bool | None = None
     checksum_algorithm: str | None = None
+    redirect_location: str | None = None  # set whatever the metadata directive
 
 
 class ObjectStore(Protocol):
@@ -407,7 +408,10 @@ class EmbeddedStore:
             stream = self.open(source.bucket, source.key, source.version_id)
             changes: dict[str, Any] = {
                 "metadata": source.metadata if spec.metadata is None else spec.metadata,
-                "headers": source.headers if spec.headers is None else spec.headers,
+                "headers": _with_redirect(
+                    source.headers if spec.headers is None else spec.headers,
+                    spec.redirect_location,
+                ),
                 "content_type": spec.content_type or source.content_type,
                 "tags": source.tags if spec.tags is None else _frozen(spec.tags),
                 "storage_class": spec.storage_class or "STANDARD",
@@ -497,3 +501,9 @@ def _frozen(tags: Mapping[str, str]) -> Mapping[str, str]:
     if isinstance(tags, MappingProxyType):
         return tags
     return MappingProxyType(dict(tags)) if tags else _EMPTY
+
+
+def _with_redirect(headers: Mapping[str, str], location: str | None) -> Mapping[str, str]:
+    if location is None:
+        return headers
+    return MappingProxyType({**headers, "WebsiteRedirectLocation": location})

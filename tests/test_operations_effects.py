@@ -242,6 +242,18 @@ def test_copy_metadata_directive_copy_keeps_metadata_and_content_type(s3batch: S
     assert copied.content_type == "text/plain"
 
 
+def test_copy_redirect_location_is_set_whatever_the_metadata_directive(s3batch: S3Batch) -> None:
+    s3batch.objects.put("src", "a.txt", b"a", metadata={"owner": "alice"})
+    s3batch.objects.create_bucket("dest")
+
+    job_id = run_job(s3batch, copy_to(RedirectLocation="/elsewhere.html"), [["src", "a.txt"]])
+
+    assert_succeeded(s3batch, job_id)
+    copied = s3batch.objects.head("dest", "a.txt")
+    assert copied.headers["WebsiteRedirectLocation"] == "/elsewhere.html"
+    assert dict(copied.metadata) == {"owner": "alice"}
+
+
 def test_copy_metadata_directive_replace_uses_new_object_metadata(s3batch: S3Batch) -> None:
     s3batch.objects.put(
         "src", "a.txt", b"a", metadata={"owner": "alice"}, content_type="text/plain"
