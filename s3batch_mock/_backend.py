@@ -171,6 +171,7 @@ class Backend:
         after = _read_token(next_token, wanted) if next_token else None
         page_size = max_results or DEFAULT_PAGE_SIZE
         with self.lock:
+            self._settle()
             mine = [
                 r for r in self._jobs.values() if r.account_id == account and r.region == region
             ]
@@ -194,7 +195,6 @@ class Backend:
     ) -> dict[str, Any]:
         with self.lock:
             record = self._find(account, region, job_id)
-            self._catch_up(record)
             target = lc.requested_status(record.status, requested)
             record.move(target, now(), reason)
             self._note(record)
@@ -210,7 +210,6 @@ class Backend:
     ) -> dict[str, Any]:
         with self.lock:
             record = self._find(account, region, job_id)
-            self._catch_up(record)
             if record.status in lc.TERMINAL:
                 raise BadRequest(
                     f"Cannot change the priority of job {job_id}: it has already ended "
@@ -239,21 +238,17 @@ class Backend:
 
     def snapshot(self, job_id: str) -> Job:
         with self.lock:
-            self._expire()
+            self._settle()
             record = self._jobs.get(job_id)
             if record is None:
                 known = ", ".join(self._jobs) or "none"
                 raise KeyError(f"no job {job_id!r} in this mock (jobs: {known})")
-            self._catch_up(record)
             return record.snapshot()
 
     def snapshots(self) -> list[Job]:
         with self.lock:
-            self._expire()
-            records = sorted(self._jobs.values(), key=lambda r: r.sequence)
-            for record in records:
-                self._catch_up(record)
-            return [r.snapshot() for r in records]
+            self._settle()
+            return [r.snapshot() for r in sorted(self._jobs.values(), key=lambda r: r.sequence)]
 
     def snapshot_all(self) -> list[Job]:
         """Snapshots as they are, without applying the clock (for reports)."""
@@ -274,7 +269,7 @@ class Backend:
                 self.snapshot(job_id)
                 targets = [self._jobs[job_id]]
             else:
-                self._expire()
+                self._settle()
                 targets = list(self._jobs.values())
             while any(r.status not in lc.AT_REST for r in targets):
                 moved = False
@@ -291,7 +286,7 @@ class Backend:
     # ------------------------------------------------------------------ internals
 
     def _find(self, account: str, region: str, job_id: str) -> JobRecord:
-        self._expire()
+        self._settle()
         record = self._jobs.get(job_id)
         if record is None or record.account_id != account or record.region != region:
             raise NotFound(
@@ -302,22 +297,46 @@ class Backend:
 
     def _observe(self, record: JobRecord) -> None:
         """DescribeJob or ListJobs looked at the job: poll mode takes one step first."""
-        if self.settings.progression == "poll":
-            if record.status not in lc.AT_REST:
-                self._advance(record, now())
-        else:
-            self._catch_up(record)
+        if self.settings.progression == "poll" and record.status not in lc.AT_REST:
+            self._advance(record, now())
 
-    def _catch_up(self, record: JobRecord) -> None:
-        """Clock mode: take every step whose time has come, each at its own time."""
-        if self.settings.progression != "clock":
-            return
+    def _settle(self) -> None:
+        """Bring every job up to the clock before anyone looks: clock-mode steps, then
+        the time-based deadlines (which those steps may have started)."""
+        if self.settings.progression == "clock":
+            self._catch_up()
+        self._expire()
+
+    def _catch_up(self) -> None:
+        """Clock mode: take every step whose time has come, in time order across jobs.
+
+        Each step happens ``step_seconds`` after the job's previous one and is dated
+        then, so a job that fell behind passes through every status in order, and the
+        scheduler sees every job as it was at that moment.
+        """
         interval = datetime.timedelta(seconds=self.settings.step_seconds)
         moment = now()
-        while record.status not in lc.AT_REST:
-            due = record.last_transition_at + interval
-            if due > moment or not self._advance(record, due):
-                break
+        latest: datetime.datetime | None = None  # the time of the last step taken
+        waiting: set[str] = set()  # jobs whose slot is taken until something else moves
+        while True:
+            pending = [
+                r
+                for r in self._jobs.values()
+                if r.status not in lc.AT_REST and r.job_id not in waiting
+            ]
+            if not pending:
+                return
+            record = min(pending, key=lambda r: (r.last_step_at, r.sequence))
+            due = record.last_step_at + interval
+            if latest is not None and due < latest:
+                due = latest
+            if due > moment:
+                return
+            if self._advance(record, due):
+                latest = due
+                waiting.clear()
+            else:
+                waiting.add(record.job_id)
 
     def _advance(self, record: JobRecord, at: datetime.datetime) -> bool:
         """One automatic step, if the scheduler lets the job start; True if it moved."""
@@ -325,6 +344,7 @@ class Backend:
         if record.status in _WAITING and not self._may_start(record, at):
             return False
         record.step(self.runtime(), at)
+        record.last_step_at = at
         self._note(record)
         return (record.status, record.succeeded_tasks + record.failed_tasks) != before
 
@@ -397,12 +417,12 @@ class Backend:
             deadline = _deadline(record)
             if deadline is None:
                 continue
-            if deadline > moment:
-                upcoming = min(upcoming, deadline)
-            elif record.status == lc.SUSPENDED:
+            if deadline <= moment and record.status == lc.SUSPENDED:
                 record.fail("ConfirmationTimeout", CONFIRMATION_TIMEOUT_REASON, deadline)
                 record.step(self.runtime(), deadline)  # Failing -> Failed
-                upcoming = min(upcoming, _deadline(record) or _FAR_FUTURE)
+                deadline = _deadline(record) or _FAR_FUTURE  # now its retention ends
+            if deadline > moment:
+                upcoming = min(upcoming, deadline)
             else:
                 del self._jobs[record.job_id]
                 self._tokens = {k: v for k, v in self._tokens.items() if v[0] != record.job_id}

@@ -90,9 +90,14 @@ class JobRecord:
     manifest_version: str | None = None  # the manifest version read at Preparing
     execution: Execution | None = field(default=None, repr=False, compare=False)
 
+    #: When the job last took a step (a transition, or a batch of tasks while Active):
+    #: clock mode takes the next one ``step_seconds`` later.
+    last_step_at: datetime.datetime = field(default=datetime.datetime.min, compare=False)
+
     def __post_init__(self) -> None:
         if not self.timeline:
             self.timeline.append(Transition(lc.NEW, self.creation_time))
+        self.last_step_at = self.creation_time
 
     # ------------------------------------------------------------------ identity
 
@@ -119,6 +124,7 @@ class JobRecord:
             self.active_seconds += max(0.0, (at - self.last_transition_at).total_seconds())
         self.status = status
         self.timeline.append(Transition(status, at, reason))
+        self.last_step_at = at
         if status in lc.TERMINAL:
             self.termination_date = at
         if status == lc.SUSPENDED:
