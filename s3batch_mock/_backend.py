@@ -156,7 +156,7 @@ class Backend:
     def describe_job(self, account: str, region: str, job_id: str) -> dict[str, Any]:
         with self.lock:
             record = self._find(account, region, job_id)
-            self._observe(record)
+            self._observe(record, alone=True)
             return {"Job": record.descriptor(now())}
 
     def list_jobs(
@@ -295,10 +295,21 @@ class Backend:
             )
         return record
 
-    def _observe(self, record: JobRecord) -> None:
-        """DescribeJob or ListJobs looked at the job: poll mode takes one step first."""
-        if self.settings.progression == "poll" and record.status not in lc.AT_REST:
-            self._advance(record, now())
+    def _observe(self, record: JobRecord, *, alone: bool = False) -> None:
+        """DescribeJob or ListJobs looked at the job: poll mode takes one step first.
+
+        ``alone``: DescribeJob looks at this job only (ListJobs steps every job).
+        """
+        if self.settings.progression != "poll" or record.status in lc.AT_REST:
+            return
+        if not self._advance(record, now()) and alone and record.status in _WAITING:
+            # Waiting for a slot: on AWS the jobs holding the slots move on by
+            # themselves, so they take a step too, and a loop that polls only the
+            # waiting job still sees it start and finish.
+            ahead = self._first_waiting(record)
+            for other in self._peers(record):
+                if other.status in _OCCUPYING or (other is ahead and other is not record):
+                    self._advance(other, now())
 
     def _settle(self) -> None:
         """Bring every job up to the clock before anyone looks: clock-mode steps, then
@@ -368,9 +379,7 @@ class Backend:
         if limit is None:
             return True
         peers = self._peers(record)
-        waiting = [r for r in peers if r.status in _WAITING]
-        first = max(waiting, key=lambda r: (r.priority, -r.sequence))
-        if first is not record:
+        if self._first_waiting(record) is not record:
             return False
         occupying = [r for r in peers if r.status in _OCCUPYING]
         if len(occupying) < limit:
@@ -382,6 +391,11 @@ class Backend:
                 reason = f"pre-empted by job {record.job_id} (priority {record.priority})"
                 lowest.move(lc.PAUSING, at, reason)
         return False
+
+    def _first_waiting(self, record: JobRecord) -> JobRecord | None:
+        """The waiting job of ``record``'s account and region that starts next."""
+        waiting = [r for r in self._peers(record) if r.status in _WAITING]
+        return max(waiting, key=lambda r: (r.priority, -r.sequence), default=None)
 
     def _blocks(self, record: JobRecord, targets: list[JobRecord]) -> bool:
         """Whether ``record`` may hold up a waiting one of ``targets`` (same account and

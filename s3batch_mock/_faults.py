@@ -79,8 +79,16 @@ class Faults:
             self._errors.setdefault(operation, []).append(rule)
 
     def add_latency(self, operation: str, seconds: float, *, count: int | None = None) -> None:
+        given: object = seconds
+        if isinstance(given, bool) or not isinstance(given, int | float):
+            raise TypeError(f"seconds must be a number, not {seconds!r}")
         if not seconds >= 0:
             raise ValueError(f"seconds must be 0 or more, not {seconds!r}")
+        times: object = count
+        if times is not None and (isinstance(times, bool) or not isinstance(times, int)):
+            raise TypeError(f"count must be an int or None, not {count!r}")
+        if count is not None and count < 1:
+            raise ValueError(f"count must be at least 1 (or None for every call), not {count!r}")
         with self._lock:
             self._latency.setdefault(operation, []).append(_LatencyRule(seconds, count))
 

@@ -594,3 +594,28 @@ def test_clock_limit_holds_in_simulated_time(
         assert at[low]["Active"] >= at[high]["Completing"]
         for job_id in (low, high):
             assert_allowed_history(batch.job(job_id).status_history)
+
+
+@pytest.mark.s3batch(max_active_jobs=1, tasks_per_step=1)
+def test_poll_loop_on_one_waiting_job_terminates(s3batch: S3Batch) -> None:
+    """Polling only the waiting job: the jobs holding the slot, and the job queued
+    ahead of it, move on by themselves, as they would on AWS."""
+    client = s3control()
+    low = make_job(s3batch, "low", priority=1, rows=4)
+    for _ in range(4):
+        describe(client, low)
+    assert status(s3batch, low) == "Active"
+    same = make_job(s3batch, "same", priority=1)
+    high = make_job(s3batch, "high", priority=5)
+
+    for target in (high, same):
+        for _ in range(100):
+            if describe(client, target)["Status"] == "Complete":
+                break
+        else:
+            pytest.fail(f"polling {target} never reached Complete: {s3batch.jobs()}")
+
+    s3batch.run()
+    assert [job.status for job in s3batch.jobs()] == ["Complete"] * 3
+    assert "Paused" in s3batch.job(low).status_history
+    assert_all_histories_allowed(s3batch)
