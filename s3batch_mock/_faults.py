@@ -64,7 +64,7 @@ class Faults:
             raise ValueError(
                 f"code must be an error code such as 'TooManyRequestsException', not {code!r}"
             )
-        status = http_status or DEFAULT_STATUS.get(code, 400)
+        status = DEFAULT_STATUS.get(code, 400) if http_status is None else http_status
         if not 400 <= status <= 599:
             raise ValueError(f"http_status must be an error status (400-599), not {status!r}")
         rule = _ErrorRule(
