@@ -9,6 +9,7 @@ The same functions serve the botocore hook and, later, the HTTP server.
 from __future__ import annotations
 
 import base64
+import datetime
 import functools
 import re
 import secrets
@@ -153,7 +154,7 @@ def operation_for(method: str, url: str) -> str:
     """The s3control operation a method and URL address (``UnknownRoute`` if none)."""
     parts = urlsplit(url)
     keys = {k for k, _ in parse_qsl(parts.query, keep_blank_values=True)}
-    return _match(method, parts.path, keys)[0].operation.name
+    return _match(method.upper(), parts.path, keys)[0].operation.name
 
 
 # --------------------------------------------------------------------------- parsing
@@ -308,8 +309,13 @@ def _scalar(shape: Shape, text: str) -> Any:
         return value == "true"
     if kind == "timestamp":
         try:
-            return parse_timestamp(text.strip())
-        except (ValueError, TypeError):
+            moment = parse_timestamp(text.strip())
+            # A time without a zone is UTC, as the service reads it; kept in UTC so
+            # every later comparison and rendering works.
+            if moment.tzinfo is None:
+                return moment.replace(tzinfo=datetime.UTC)
+            return moment.astimezone(datetime.UTC)
+        except (ValueError, TypeError, OverflowError, RuntimeError):
             raise ValueError(f"{shape.name} must be a timestamp, got {text!r}") from None
     if kind == "blob":
         return base64.b64decode(text)
