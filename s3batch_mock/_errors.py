@@ -7,14 +7,12 @@ from typing import ClassVar
 __all__ = [
     "BadRequest",
     "IdempotencyError",
-    "InternalServiceError",
     "InvalidNextToken",
     "InvalidRequest",
     "JobStatusError",
     "NotFound",
     "S3BatchMockError",
     "S3ControlError",
-    "TooManyRequests",
     "TooManyTags",
     "UnsupportedOperationError",
     "invalid_input",
@@ -86,16 +84,6 @@ class InvalidRequest(S3ControlError):
 class InvalidNextToken(S3ControlError):
     default_code = "InvalidNextTokenException"
     default_status = 400
-
-
-class TooManyRequests(S3ControlError):
-    default_code = "TooManyRequestsException"
-    default_status = 400
-
-
-class InternalServiceError(S3ControlError):
-    default_code = "InternalServiceException"
-    default_status = 500
 
 
 def invalid_input(operation: str, message: str) -> S3ControlError:
