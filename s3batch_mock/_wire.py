@@ -197,8 +197,8 @@ def _unreadable_xml(body: bytes, error: ET.ParseError) -> str:
     bad = NOT_XML.search(text)
     if bad is None:
         return f"The XML you provided was not well-formed: {error}"
-    opened = re.findall(r"<([A-Za-z][\w.-]*)[^>]*>", text[: bad.start()])
-    where = opened[-1] if opened else "the body"
+    opened = re.findall(r"<([A-Za-z][\w.:-]*)[^>]*>", text[: bad.start()])
+    where = opened[-1].rpartition(":")[2] if opened else "the body"
     return (
         f"{where}: contains the character U+{ord(bad.group()):04X}, which is not allowed "
         "(XML 1.0 cannot carry it)"

@@ -142,6 +142,16 @@ class TestMalformedInput:
         assert "not well-formed" in message
         assert backend.calls[-1].error_code == "BadRequestException"
 
+    def test_character_xml_cannot_carry_names_its_element_even_with_a_prefix(self):
+        body = (
+            b'<ns0:CreateJobRequest xmlns:ns0="urn:x"><ns0:Description>a\x01b'
+            b"</ns0:Description></ns0:CreateJobRequest>"
+        )
+        _, response = send("POST", "/v20180820/jobs", body)
+        code, message = error_of(response)
+        assert code == "BadRequestException"
+        assert message.startswith("Description: contains the character U+0001")
+
     def test_wrong_type_in_the_body_names_the_shape(self):
         body = b"<CreateJobRequest><Priority>high</Priority></CreateJobRequest>"
         _, response = send("POST", "/v20180820/jobs", body)
