@@ -276,14 +276,16 @@ class TestRetries:
         assert {call.http_status for call in calls_of(batch, "DescribeJob")} == {500}
         assert len(backoffs) == 4
 
-    def test_default_retry_mode_is_legacy_for_internal_errors(self, batch, backoffs):
+    def test_default_retry_mode_retries_internal_errors(self, batch, backoffs):
         job_id = new_job(batch)
-        c = client()  # no retry config at all: botocore's default (legacy) mode
+        c = client()  # no retry config at all: botocore's default mode
+        # botocore defaulted to legacy (5 attempts) until 1.44, then to standard (3).
+        attempts = {"legacy": 5, "standard": 3}[c.meta.config.retries["mode"]]
         batch.inject_error("DescribeJob", "InternalServiceException", count=10)
 
         with pytest.raises(c.exceptions.InternalServiceException):
             describe(c, job_id)
-        assert len(calls_of(batch, "DescribeJob")) == 5
+        assert len(calls_of(batch, "DescribeJob")) == attempts
 
     def test_internal_error_is_retried_three_times_in_standard_mode(self, batch, backoffs):
         job_id = new_job(batch)
