@@ -32,7 +32,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".[test]", "mypy", "boto3-stubs[s3control,s3]")
+    session.install("-e", ".[test]", "mypy", "nox", "boto3-stubs[s3control,s3]")
     session.run("mypy")
 
 
