@@ -245,14 +245,12 @@ class Backend:
                 raise KeyError(f"no job {job_id!r} in this mock (jobs: {known})")
             return record.snapshot()
 
-    def snapshots(self) -> list[Job]:
+    def snapshots(self, *, settle: bool = True) -> list[Job]:
+        """Every job, oldest first; ``settle=False`` shows them as they are, without
+        applying the clock (for a report about what a test saw)."""
         with self.lock:
-            self._settle()
-            return [r.snapshot() for r in sorted(self._jobs.values(), key=lambda r: r.sequence)]
-
-    def snapshot_all(self) -> list[Job]:
-        """Snapshots as they are, without applying the clock (for reports)."""
-        with self.lock:
+            if settle:
+                self._settle()
             return [r.snapshot() for r in sorted(self._jobs.values(), key=lambda r: r.sequence)]
 
     def step(self, job_id: str) -> str:

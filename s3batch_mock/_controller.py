@@ -21,7 +21,9 @@ class S3Batch:
         self._backend = backend
 
     def __repr__(self) -> str:
-        return f"<S3Batch {self._backend.settings} jobs={len(self.jobs())}>"
+        # A repr must not move jobs: count them as they are.
+        jobs = len(self._backend.snapshots(settle=False))
+        return f"<S3Batch {self._backend.settings} jobs={jobs}>"
 
     def job(self, job_id: str) -> Job:
         """A snapshot of one job. ``KeyError`` for an unknown id."""

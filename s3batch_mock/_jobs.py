@@ -12,7 +12,6 @@ from ._execution import THRESHOLD_REASON, Execution, Runtime
 from ._manifests import (
     GeneratedManifest,
     ManifestError,
-    manifest_version,
     open_tasks,
     split_arn,
 )
@@ -161,7 +160,8 @@ class JobRecord:
             output = GeneratedManifest(generator["ManifestOutputLocation"], source, self.job_id)
         try:
             total = 0
-            for task in open_tasks(runtime.store, self.request):
+            tasks = open_tasks(runtime.store, self.request)
+            for task in tasks:
                 total += 1
                 if output is not None:
                     output.add(task)
@@ -174,7 +174,7 @@ class JobRecord:
             self.fail(exc.code, f"Writing the generated manifest failed: {exc.message}", at)
             return
         self.total_tasks = total
-        self.manifest_version = manifest_version(runtime.store, self.request)
+        self.manifest_version = tasks.version_id
         self.move(lc.SUSPENDED if self.confirmation_required else lc.READY, at)
 
     def _run(self, runtime: Runtime, at: datetime.datetime) -> None:

@@ -34,23 +34,10 @@ __all__ = [
     "GeneratedManifest",
     "ManifestError",
     "Task",
-    "manifest_version",
+    "Tasks",
     "open_tasks",
     "split_arn",
 ]
-
-
-def manifest_version(store: ObjectStore, request: Mapping[str, Any]) -> str | None:
-    """The version of the job's manifest object now (None for a generated manifest)."""
-    manifest = request.get("Manifest")
-    if manifest is None:
-        return None
-    location = manifest["Location"]
-    bucket, key = split_arn(location["ObjectArn"])
-    try:
-        return store.head(bucket, key, location.get("ObjectVersionId")).version_id
-    except ObjectStoreError:
-        return None
 
 
 _CSV = "S3BatchOperations_CSV_20180820"
@@ -76,6 +63,18 @@ class ManifestError(Exception):
         self.reason = reason
 
 
+class Tasks(Iterator[Task]):
+    """A manifest's tasks, read lazily, and the manifest version they come from
+    (``None`` for a generated manifest), so a job can pin what it prepared."""
+
+    def __init__(self, rows: Iterator[Task], version_id: str | None = None) -> None:
+        self._rows = rows
+        self.version_id = version_id
+
+    def __next__(self) -> Task:
+        return next(self._rows)
+
+
 def split_arn(arn: str) -> tuple[str, str]:
     """``arn:aws:s3:::bucket/some/key`` -> ``("bucket", "some/key")``."""
     resource = arn.split(":", 5)[-1]
@@ -85,7 +84,7 @@ def split_arn(arn: str) -> tuple[str, str]:
 
 def open_tasks(
     store: ObjectStore, request: Mapping[str, Any], version: str | None = None
-) -> Iterator[Task]:
+) -> Tasks:
     """The tasks of a job created with ``request`` (CreateJob's parameters).
 
     Raises ``ManifestError`` at once if the manifest cannot be used; the returned
@@ -94,7 +93,7 @@ def open_tasks(
     """
     generator = request.get("ManifestGenerator", {}).get("S3JobManifestGenerator")
     if generator is not None:
-        return _generated(store, generator)
+        return Tasks(_generated(store, generator))
     manifest = request["Manifest"]
     location = manifest["Location"]
     bucket, key = split_arn(location["ObjectArn"])
@@ -113,8 +112,9 @@ def open_tasks(
         )
     spec = manifest["Spec"]
     if spec["Format"] == _INVENTORY:
-        return _inventory(store, bucket, key, info.version_id)
-    return _csv_rows(store.open(bucket, key, info.version_id), spec.get("Fields"))
+        return Tasks(_inventory(store, bucket, key, info.version_id), info.version_id)
+    rows = _csv_rows(store.open(bucket, key, info.version_id), spec.get("Fields"))
+    return Tasks(rows, info.version_id)
 
 
 def _csv_rows(stream: IO[bytes], fields: list[str] | None) -> Iterator[Task]:

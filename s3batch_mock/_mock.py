@@ -45,15 +45,17 @@ class _Scope:
         self.backend: Backend | None = None
         self.saved_env: dict[str, str | None] = {}
         self.saved_session: Any = None
-        #: Every outermost scope's backend since the pytest plugin last cleared it, so
-        #: a failing test's report can show what its jobs did.
-        self.history: list[Backend] = []
+        #: While the pytest plugin collects (a list), every outermost scope's backend
+        #: of the running test, so a failing test's report can show what its jobs did.
+        #: None outside pytest: nothing is kept alive after its scope ends.
+        self.history: list[Backend] | None = None
 
     def enter(self, settings: Settings) -> Backend:
         with self.lock:
             if self.depth == 0:
                 self.backend = Backend(settings)
-                self.history.append(self.backend)
+                if self.history is not None:
+                    self.history.append(self.backend)
                 self.saved_env = {name: os.environ.get(name) for name in FAKE_CREDENTIALS}
                 os.environ.update(FAKE_CREDENTIALS)
                 boto3 = sys.modules.get("boto3")

@@ -31,7 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    _scope.history.clear()
+    _scope.history = []
 
 
 @pytest.hookimpl(wrapper=True)
@@ -41,7 +41,7 @@ def pytest_runtest_makereport(
     """A failing test's report gains a section with each job's status timeline."""
     report = yield
     if report.failed and report.when in ("setup", "call"):
-        text = timelines(_scope.history)
+        text = timelines(_scope.history or [])
         if text:
             report.sections.append(("s3batch jobs", text))
     return report
@@ -51,8 +51,7 @@ def timelines(backends: list[Backend]) -> str:
     """Each job's statuses with their times and reasons, as a failed test shows them."""
     lines = []
     for backend in backends:
-        with backend.lock:
-            jobs = backend.snapshot_all()
+        jobs = backend.snapshots(settle=False)
         for job in jobs:
             lines.append(
                 f"job {job.job_id} {job.operation} (account {job.account_id}, {job.region}, "

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import socket
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+
+from s3batch_mock._lifecycle import ALLOWED
 
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/batch"
@@ -92,3 +95,18 @@ def csv_manifest_job(
     }
     params.update(overrides)
     return str(client.create_job(**params)["JobId"])
+
+
+def describe(client: Any, job_id: str, account: str = ACCOUNT) -> dict[str, Any]:
+    """DescribeJob's ``Job``."""
+    return dict(client.describe_job(AccountId=account, JobId=job_id)["Job"])
+
+
+def assert_allowed_history(history: list[str]) -> None:
+    """Every status change in ``history`` is an edge the lifecycle allows."""
+    assert history, "a job always has at least its initial status"
+    assert history[0] == "New", f"history must start at New: {history}"
+    for before, after in itertools.pairwise(history):
+        assert after in ALLOWED[before], (
+            f"{before} -> {after} is not an allowed transition (history {history})"
+        )

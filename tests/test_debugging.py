@@ -9,8 +9,14 @@ against them.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
+from freezegun import freeze_time
+
+from s3batch_mock import mock_s3batch
+from tests.conftest import csv_manifest_job, s3control
 
 pytest_plugins = ["pytester"]
 
@@ -369,3 +375,28 @@ def test_it(s3batch):
     text = "\n".join(lines)
     assert kept in text
     assert dropped not in text
+
+
+def test_outside_pytest_no_scope_is_kept_after_it_ends() -> None:
+    """Only the pytest plugin collects backends for its report; a script keeps none."""
+    script = (
+        "from s3batch_mock import mock_s3batch\n"
+        "from s3batch_mock._mock import _scope\n"
+        "for _ in range(3):\n"
+        "    with mock_s3batch():\n"
+        "        pass\n"
+        "assert _scope.history is None, _scope.history\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_repr_of_the_controller_moves_no_job() -> None:
+    with freeze_time("2026-01-01") as frozen, mock_s3batch(progression="clock") as batch:
+        etag = batch.objects.put("manifests", "manifest.csv", "src,a\n")
+        csv_manifest_job(s3control(), etag)
+        frozen.tick(60)
+        assert "jobs=1" in repr(batch)
+        assert [job.status for job in batch._backend.snapshots(settle=False)] == ["New"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,7 +15,7 @@ from freezegun import freeze_time
 
 from s3batch_mock import S3Batch, mock_s3batch
 from s3batch_mock._lifecycle import ALLOWED
-from tests.conftest import ACCOUNT, csv_manifest_job, s3control
+from tests.conftest import ACCOUNT, assert_allowed_history, csv_manifest_job, describe, s3control
 
 TERMINAL = ("Complete", "Failed", "Cancelled")
 FULL_CONFIRMED_HISTORY = [
@@ -29,26 +28,12 @@ WRONG_ETAG = "0" * 32
 # --------------------------------------------------------------------------- helpers
 
 
-def assert_allowed_history(history: list[str]) -> None:
-    """Every status change in ``history`` is an edge the lifecycle allows."""
-    assert history, "a job always has at least its initial status"
-    assert history[0] == "New", f"history must start at New: {history}"
-    for before, after in itertools.pairwise(history):
-        assert after in ALLOWED[before], (
-            f"{before} -> {after} is not an allowed transition (history {history})"
-        )
-
-
 def put_manifest(batch: Any, rows: int = 3) -> str:
     """A CSV manifest of ``rows`` objects at s3://manifests/manifest.csv; returns its ETag."""
     for number in range(rows):
         batch.objects.put("src", f"obj-{number}.txt", b"data")
     body = "".join(f"src,obj-{number}.txt\n" for number in range(rows))
     return str(batch.objects.put("manifests", "manifest.csv", body))
-
-
-def describe(client: Any, job_id: str) -> dict[str, Any]:
-    return dict(client.describe_job(AccountId=ACCOUNT, JobId=job_id)["Job"])
 
 
 def status_of(client: Any, job_id: str) -> str:

@@ -12,17 +12,13 @@ import pytest
 
 from s3batch_mock import S3Batch
 from s3batch_mock._manifests import open_tasks
-from tests.conftest import ACCOUNT, ROLE, csv_manifest_job, s3control
+from tests.conftest import ACCOUNT, ROLE, csv_manifest_job, describe, s3control
 
 TERMINAL = ("Complete", "Failed", "Cancelled")
 INVENTORY = "S3InventoryReport_CSV_20161130"
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def describe(client: Any, job_id: str) -> dict[str, Any]:
-    return dict(client.describe_job(AccountId=ACCOUNT, JobId=job_id)["Job"])
 
 
 def poll_statuses(client: Any, job_id: str) -> list[str]:
@@ -496,3 +492,20 @@ def test_manifest_generator_without_matches_fails_job(s3batch: S3Batch) -> None:
 
     _, reason = assert_failed_with_one_reason(s3batch, client, job_id)
     assert reason == "Manifest generation found no keys matching the filter criteria"
+
+
+@pytest.mark.s3batch(progression="manual")
+def test_job_runs_the_manifest_version_it_prepared(s3batch: S3Batch) -> None:
+    put_sources(s3batch, "a.txt", "b.txt", "c.txt")
+    etag = s3batch.objects.put("manifests", "manifest.csv", "src,a.txt\nsrc,b.txt\n")
+    job_id = csv_manifest_job(s3control(), etag, ConfirmationRequired=False)
+    s3batch.step(job_id)
+    assert s3batch.step(job_id) == "Ready"  # prepared: two tasks
+
+    s3batch.objects.put("manifests", "manifest.csv", "src,c.txt\n")  # replaced afterwards
+    s3batch.run(job_id)
+
+    job = s3batch.job(job_id)
+    assert (job.status, job.total_tasks, job.succeeded_tasks) == ("Complete", 2, 2)
+    assert s3batch.objects.get_tags("src", "a.txt") == {"k": "v"}
+    assert s3batch.objects.get_tags("src", "c.txt") == {}

@@ -6,7 +6,6 @@ waiting job starts, pre-emption through Pausing and Paused, UpdateJobPriority, a
 from __future__ import annotations
 
 import datetime
-import itertools
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,8 +16,7 @@ import time_machine
 from freezegun import freeze_time
 
 from s3batch_mock import S3Batch, mock_s3batch
-from s3batch_mock._lifecycle import ALLOWED
-from tests.conftest import ACCOUNT, csv_manifest_job, s3control
+from tests.conftest import ACCOUNT, assert_allowed_history, csv_manifest_job, describe, s3control
 
 OTHER_ACCOUNT = "210987654321"
 FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:counter"
@@ -27,12 +25,6 @@ START = datetime.datetime(2026, 1, 1, 12, 0, tzinfo=datetime.UTC)
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def assert_allowed_history(history: list[str]) -> None:
-    assert history[0] == "New", history
-    for before, after in itertools.pairwise(history):
-        assert after in ALLOWED[before], f"{before} -> {after} not allowed in {history}"
 
 
 def assert_all_histories_allowed(batch: S3Batch) -> None:
@@ -126,10 +118,6 @@ class Counting:
             "invocationId": event["invocationId"],
             "results": results,
         }
-
-
-def describe(client: Any, job_id: str, account: str = ACCOUNT) -> dict[str, Any]:
-    return dict(client.describe_job(AccountId=account, JobId=job_id)["Job"])
 
 
 # --------------------------------------------------------------------------- which job starts

@@ -15,8 +15,7 @@ import time_machine
 from freezegun import freeze_time
 
 from s3batch_mock import S3Batch, mock_s3batch
-from s3batch_mock._lifecycle import ALLOWED
-from tests.conftest import ACCOUNT, csv_manifest_job, s3control
+from tests.conftest import ACCOUNT, assert_allowed_history, csv_manifest_job, describe, s3control
 
 START = datetime.datetime(2026, 1, 1, 12, 0, 0, 250000, tzinfo=datetime.UTC)
 SECOND = datetime.timedelta(seconds=1)
@@ -79,22 +78,12 @@ def clock(request: pytest.FixtureRequest) -> Iterator[Clock]:
 # --------------------------------------------------------------------------- helpers
 
 
-def assert_allowed_history(history: list[str]) -> None:
-    assert history[0] == "New", history
-    for before, after in itertools.pairwise(history):
-        assert after in ALLOWED[before], f"{before} -> {after} not allowed in {history}"
-
-
 def put_manifest(batch: Any, rows: int = 3, name: str = "manifest.csv") -> str:
     """``rows`` objects in bucket src and a CSV manifest naming them; returns its ETag."""
     for number in range(rows):
         batch.objects.put("src", f"obj-{number}.txt", b"x")
     body = "".join(f"src,obj-{number}.txt\n" for number in range(rows))
     return str(batch.objects.put("manifests", name, body))
-
-
-def describe(client: Any, job_id: str) -> dict[str, Any]:
-    return dict(client.describe_job(AccountId=ACCOUNT, JobId=job_id)["Job"])
 
 
 def listed(client: Any) -> dict[str, dict[str, Any]]:
