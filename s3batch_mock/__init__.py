@@ -17,6 +17,7 @@ from ._hooks import install as _install
 from ._hooks import patch_client
 from ._jobs import Job, Transition
 from ._mock import S3BatchMock, current_batch, mock_s3batch
+from ._server import S3BatchServer
 from ._stores import EmbeddedStore, ObjectInfo, ObjectStore, ObjectStoreError
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "S3Batch",
     "S3BatchMock",
     "S3BatchMockError",
+    "S3BatchServer",
     "Transition",
     "UnsupportedOperationError",
     "__version__",

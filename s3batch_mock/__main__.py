@@ -1,82 +1,229 @@
-"""``python -m s3batch_mock demo``: a whole job lifecycle on the embedded store."""
+"""``python -m s3batch_mock``: ``demo`` (a guided tour, in-process) and ``serve`` (HTTP)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import signal
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
 import boto3
 
+from . import __version__
+from ._backend import PROGRESSIONS
 from ._mock import mock_s3batch
+from ._server import S3BatchServer
 
 ACCOUNT = "123456789012"
+DEFAULT_PORT = 5050
+_ROLE = f"arn:aws:iam::{ACCOUNT}:role/batch-operations"
+_PHOTOS = [f"2024/{place}.jpg" for place in ("beach day", "city night", "snow", "forest")] + [
+    f"2025/{place}.jpg" for place in ("desert", "harbour", "lake", "market")
+]
+_MISSING = "2025/deleted last week.jpg"  # listed in the manifest, absent from the bucket
+_REST = ("Suspended", "Complete", "Failed", "Cancelled")
 
 
 def demo() -> int:
-    """Create a manifest, a job that needs confirmation, confirm it, poll it to Complete."""
-    with mock_s3batch() as batch:
-        keys = ["photos/2024/beach.jpg", "photos/2024/city night.jpg", "photos/2025/snow.jpg"]
-        for key in keys:
-            batch.objects.put("media-bucket", key, b"\xff\xd8 not really a jpeg")
-        # Manifest keys are URL-encoded, one "bucket,key" row per object.
-        manifest = "".join(f"media-bucket,{quote(key)}\n" for key in keys)
-        etag = batch.objects.put("manifests", "jobs/retag.csv", manifest)
-        print(f"Manifest s3://manifests/jobs/retag.csv ({len(keys)} objects, ETag {etag})")
-
+    """A guided tour of one S3 Batch job's life, then a cancelled job and an error."""
+    started = time.perf_counter()
+    print("s3batch_mock demo: S3 Batch Operations through a real boto3 client, no AWS.\n")
+    with mock_s3batch(tasks_per_step=3) as batch:
         client: Any = boto3.client("s3control", region_name="us-east-1")
+
+        _title(1, "A real manifest")
+        for key in _PHOTOS:
+            batch.objects.put("demo-photos", key, b"\xff\xd8 not really a jpeg")
+        batch.objects.create_bucket("demo-reports")
+        rows = [f"demo-photos,{quote(key)}" for key in [*_PHOTOS, _MISSING]]
+        etag = batch.objects.put("demo-manifests", "retag.csv", "\n".join(rows) + "\n")
+        print(f"s3://demo-manifests/retag.csv, {len(rows)} rows (bucket,key; keys URL-encoded):")
+        _lines([*rows[:2], "...", *rows[-1:]])
+        print(f"The last object does not exist: its task will fail. ETag {etag}")
+
+        _title(2, "CreateJob: tag every object; confirmation required; full report")
         job_id = client.create_job(
             AccountId=ACCOUNT,
+            ConfirmationRequired=True,
             Operation={"S3PutObjectTagging": {"TagSet": [{"Key": "reviewed", "Value": "yes"}]}},
-            Manifest={
-                "Spec": {"Format": "S3BatchOperations_CSV_20180820", "Fields": ["Bucket", "Key"]},
-                "Location": {"ObjectArn": "arn:aws:s3:::manifests/jobs/retag.csv", "ETag": etag},
+            Manifest=_manifest("demo-manifests/retag.csv", etag),
+            Report={
+                "Enabled": True,
+                "Bucket": "arn:aws:s3:::demo-reports",
+                "Prefix": "batch",
+                "Format": "Report_CSV_20180820",
+                "ReportScope": "AllTasks",
             },
-            Report={"Enabled": False},
             Priority=10,
-            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/batch-operations",
+            RoleArn=_ROLE,
             Description="Tag reviewed photos",
         )["JobId"]
-        print(f"CreateJob -> {job_id}")
+        print(f"JobId {job_id}")
 
-        status = _poll(client, job_id)
-        if status == "Suspended":
-            response = client.update_job_status(
-                AccountId=ACCOUNT,
-                JobId=job_id,
-                RequestedJobStatus="Ready",
-                StatusUpdateReason="Confirmed by the demo",
-            )
-            print(f"UpdateJobStatus Ready -> {response['Status']}")
-            status = _poll(client, job_id)
+        _title(3, "Polling DescribeJob: the job reads its manifest, then waits")
+        job = _poll(client, job_id)
+        print(f"It rests in {job['Status']} ({job.get('SuspendedCause')}) until confirmed.")
 
-        job = batch.job(job_id)
-        print(f"Done: {status}; history {' -> '.join(job.status_history)}")
-        for key in keys:
-            print(f"  s3://media-bucket/{key} tags {batch.objects.get_tags('media-bucket', key)}")
-        return 0 if status == "Complete" else 1
+        _title(4, "UpdateJobStatus Ready confirms it")
+        answer = client.update_job_status(
+            AccountId=ACCOUNT, JobId=job_id, RequestedJobStatus="Ready"
+        )
+        print(f'UpdateJobStatus -> "{answer["Status"]}"')
+
+        _title(5, "Progress while it runs (3 tasks per DescribeJob here)")
+        job = _poll(client, job_id)
+        print(f"History: {' -> '.join(batch.job(job_id).status_history)}")
+        tags = batch.objects.get_tags("demo-photos", _PHOTOS[0])
+        print(f"s3://demo-photos/{_PHOTOS[0]} now has tags {tags}")
+
+        _title(6, "The completion report")
+        for key in batch.objects.keys("demo-reports", "batch/"):
+            body = batch.objects.get("demo-reports", key).decode()
+            print(f"s3://demo-reports/{key}")
+            if key.endswith(".json"):
+                files = json.loads(body)["Results"]
+                print(f"  manifest.json lists {len(files)} result files:")
+            else:
+                lines = body.splitlines()
+                _lines([*lines[:2], *(["..."] if len(lines) > 2 else [])])
+
+        _title(7, "A job cancelled while it runs")
+        second = client.create_job(
+            AccountId=ACCOUNT,
+            ConfirmationRequired=False,
+            Operation={"S3PutObjectTagging": {"TagSet": [{"Key": "archived", "Value": "no"}]}},
+            Manifest=_manifest("demo-manifests/retag.csv", etag),
+            Report={"Enabled": False},
+            Priority=20,
+            RoleArn=_ROLE,
+        )["JobId"]
+        _poll(client, second, until=lambda job: job["ProgressSummary"]["NumberOfTasksSucceeded"])
+        answer = client.update_job_status(
+            AccountId=ACCOUNT,
+            JobId=second,
+            RequestedJobStatus="Cancelled",
+            StatusUpdateReason="Wrong tag",
+        )
+        print(f'UpdateJobStatus Cancelled on a running job -> "{answer["Status"]}"')
+        _poll(client, second)
+
+        _title(8, "An error, as boto3 raises it")
+        try:
+            client.update_job_status(AccountId=ACCOUNT, JobId=job_id, RequestedJobStatus="Ready")
+        except client.exceptions.JobStatusException as error:
+            status = error.response["ResponseMetadata"]["HTTPStatusCode"]
+            print(f"client.exceptions.JobStatusException (HTTP {status}):")
+            print(f"  {error.response['Error']['Message']}")
+
+        print(
+            f"\nDone in {time.perf_counter() - started:.1f} s, all in this process on the "
+            "embedded store. Next: docs/usage.md, or `python -m s3batch_mock serve`."
+        )
+        return 0 if job["Status"] == "Complete" else 1
 
 
-def _poll(client: Any, job_id: str) -> str:
-    """DescribeJob until the job rests; prints each status it sees."""
+def _title(number: int, text: str) -> None:
+    print(f"\n{number}. {text}")
+
+
+def _lines(lines: list[str]) -> None:
+    for line in lines:
+        print(f"     {line}")
+
+
+def _manifest(location: str, etag: str) -> dict[str, Any]:
+    return {
+        "Spec": {"Format": "S3BatchOperations_CSV_20180820", "Fields": ["Bucket", "Key"]},
+        "Location": {"ObjectArn": f"arn:aws:s3:::{location}", "ETag": etag},
+    }
+
+
+def _poll(client: Any, job_id: str, until: Any = None) -> dict[str, Any]:
+    """DescribeJob until the job rests (or ``until(job)`` holds); prints what each call sees."""
     while True:
-        job = client.describe_job(AccountId=ACCOUNT, JobId=job_id)["Job"]
+        job: dict[str, Any] = client.describe_job(AccountId=ACCOUNT, JobId=job_id)["Job"]
         done = job["ProgressSummary"]
         print(
-            f"  DescribeJob: {job['Status']:<10} tasks {done['NumberOfTasksSucceeded']}"
-            f"/{done['TotalNumberOfTasks']} succeeded, {done['NumberOfTasksFailed']} failed"
+            f"  DescribeJob: {job['Status']:<10} {done['NumberOfTasksSucceeded']:>2} succeeded, "
+            f"{done['NumberOfTasksFailed']} failed of {done['TotalNumberOfTasks']} tasks"
         )
-        if job["Status"] in ("Suspended", "Complete", "Failed", "Cancelled"):
-            return str(job["Status"])
+        if job["Status"] in _REST or (until is not None and until(job)):
+            return job
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM, then stop cleanly (exit status 0)."""
+    server = S3BatchServer(
+        args.host,
+        args.port,
+        progression=args.progression,
+        step_seconds=args.step_seconds,
+        max_active_jobs=args.max_active_jobs,
+        tasks_per_step=args.tasks_per_step,
+        log=None if args.quiet else sys.stderr,
+    )
+    stopping = threading.Event()
+
+    def _stop(signum: int, frame: object) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.start()
+        print(_banner(server), flush=True)
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print(f"s3batch_mock: stopped ({len(server.batch.calls)} s3control calls served)", flush=True)
+    return 0
+
+
+def _banner(server: S3BatchServer) -> str:
+    url = server.url
+    warning = (
+        ""
+        if server.host in ("127.0.0.1", "::1", "localhost")
+        else "\nWARNING: not bound to loopback; anyone who can reach this port can use it."
+    )
+    return f"""s3batch_mock {__version__} serving S3 Batch Operations on {url}{warning}
+No DNS or hosts-file change needed: use the server as endpoint and as HTTP proxy.
+  export AWS_ENDPOINT_URL={url} HTTP_PROXY={url} NO_PROXY=
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
+  aws s3 mb s3://manifests && aws s3control list-jobs --account-id 123456789012
+State: curl {url}/_s3batch/state   Reset: curl -X POST {url}/_s3batch/reset
+Stop with Ctrl-C (or SIGTERM)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m s3batch_mock")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="run a whole S3 Batch job lifecycle in-process")
-    parser.parse_args(argv)
+    server = commands.add_parser(
+        "serve",
+        help="serve the mock over HTTP for the AWS CLI, scripts and other SDKs",
+        description="Serve S3 Batch Operations (s3control job calls) and the embedded "
+        "object store over HTTP. See docs/server.md.",
+    )
+    server.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    server.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT}; 0 picks a free one)"
+    )
+    server.add_argument("--progression", choices=PROGRESSIONS, default="poll")
+    server.add_argument("--step-seconds", type=float, default=1.0)
+    server.add_argument("--max-active-jobs", type=int, default=None)
+    server.add_argument("--tasks-per-step", type=int, default=1000)
+    server.add_argument("--quiet", action="store_true", help="do not log each request")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
     return demo()
 
 

@@ -267,14 +267,14 @@ class EmbeddedStore:
         """Store an object, creating the bucket if needed; returns its ETag (no quotes)."""
         data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
         self.create_bucket(bucket)
-        info = self._store(
+        info = self.write(
             bucket,
             key,
             io.BytesIO(data),
             storage_class=storage_class,
-            metadata=MappingProxyType(dict(metadata or {})),
+            metadata=metadata,
             content_type=content_type,
-            tags=MappingProxyType(dict(tags or {})),
+            tags=tags,
         )
         return info.etag
 
@@ -322,10 +322,43 @@ class EmbeddedStore:
         for key in self.keys(bucket):
             yield self.head(bucket, key)
 
-    def write(self, bucket: str, key: str, body: IO[bytes]) -> ObjectInfo:
+    def write(
+        self,
+        bucket: str,
+        key: str,
+        body: IO[bytes],
+        *,
+        storage_class: str = "STANDARD",
+        metadata: Mapping[str, str] | None = None,
+        content_type: str = "binary/octet-stream",
+        tags: Mapping[str, str] | None = None,
+    ) -> ObjectInfo:
+        """Store a stream as a new version; the bucket must exist (``NoSuchBucket``)."""
         with self._lock:
             self._bucket(bucket)
-        return self._store(bucket, key, body)
+        return self._store(
+            bucket,
+            key,
+            body,
+            storage_class=storage_class,
+            metadata=MappingProxyType(dict(metadata or {})),
+            content_type=content_type,
+            tags=_frozen(tags or {}),
+        )
+
+    def delete(self, bucket: str, key: str) -> None:
+        """Remove every version of an object (a missing key is no error, as on S3)."""
+        with self._lock:
+            self._bucket(bucket)
+            for version in self._buckets[bucket].versions.pop(key, []):
+                body = self._bodies.pop((bucket, key, version.version_id))
+                if not isinstance(body, bytes):
+                    body.close()
+
+    def buckets(self) -> list[str]:
+        """Names of every bucket, sorted."""
+        with self._lock:
+            return sorted(self._buckets)
 
     def put_tags(
         self, bucket: str, key: str, version_id: str | None, tags: Mapping[str, str]

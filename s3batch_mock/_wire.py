@@ -33,7 +33,10 @@ __all__ = [
     "HttpResponse",
     "ParsedRequest",
     "UnknownRoute",
+    "base_headers",
+    "new_request_id",
     "parse_request",
+    "render_document",
     "render_error",
     "render_result",
     "service_model",
@@ -330,29 +333,36 @@ def _scalar(shape: Shape, text: str) -> Any:
 def render_result(operation: str, result: Mapping[str, Any], request_id: str) -> HttpResponse:
     """Render a successful result by walking the operation's output shape."""
     shape = service_model().operation_model(operation).output_shape
-    headers = _base_headers(request_id)
+    headers = base_headers(request_id)
     if shape is None or not any(
         m.serialization.get("location") is None for m in shape.members.values()
     ):
         return HttpResponse(200, headers, b"")
-    out = [_XML_DECLARATION, f'<{operation}Result xmlns="{_NAMESPACE}">']
     for name, member in shape.members.items():
         value = result.get(name)
-        if value is None:
-            continue
-        location = member.serialization.get("location")
-        if location == "header":
+        if value is not None and member.serialization.get("location") == "header":
             headers[member.serialization.get("name", name)] = _text(member, value)
-        elif location is None:
-            _render(member, value, member.serialization.get("name", name), out)
-    out.append(f"</{operation}Result>")
     headers["Content-Type"] = "application/xml"
-    return HttpResponse(200, headers, "".join(out).encode("utf-8"))
+    return HttpResponse(200, headers, render_document(shape, result, f"{operation}Result"))
+
+
+def render_document(
+    shape: StructureShape, value: Mapping[str, Any], root: str, namespace: str = _NAMESPACE
+) -> bytes:
+    """The XML body of a structure: its body members (not headers) under ``<root>``.
+
+    Any REST-XML model's shapes render this way; server mode renders S3's own
+    responses (ListObjectsV2, ...) with botocore's S3 model through it.
+    """
+    out = [_XML_DECLARATION]
+    _render(shape, value, root, out)
+    out[1] = f'<{root} xmlns="{namespace}">'  # the root alone carries the namespace
+    return "".join(out).encode("utf-8")
 
 
 def render_error(error: S3ControlError, request_id: str) -> HttpResponse:
     """Render an error as S3 Control does: a wrapped ``<ErrorResponse>``."""
-    headers = _base_headers(request_id)
+    headers = base_headers(request_id)
     headers["Content-Type"] = "application/xml"
     body = (
         f"{_XML_DECLARATION}<ErrorResponse><Error><Code>{_escape(error.code)}</Code>"
@@ -363,7 +373,8 @@ def render_error(error: S3ControlError, request_id: str) -> HttpResponse:
     return HttpResponse(error.http_status, headers, body.encode("utf-8"))
 
 
-def _base_headers(request_id: str) -> dict[str, str]:
+def base_headers(request_id: str) -> dict[str, str]:
+    """The headers every S3 response carries: request IDs and ``Server: AmazonS3``."""
     return {
         "x-amz-request-id": request_id,
         "x-amz-id-2": base64.b64encode(secrets.token_bytes(57)).decode("ascii"),

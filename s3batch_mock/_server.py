@@ -1,0 +1,328 @@
+"""Server mode: the same mock over HTTP, for the AWS CLI, shell scripts and other SDKs.
+
+One process-wide backend serves three kinds of request on one port:
+
+- s3control job calls (``/v20180820/...``) through the same dispatcher, wire layer
+  and service as the in-process hook, so answers and errors are identical;
+- S3 object calls on the embedded store (``_s3_api``), for manifests and reports;
+- ``/_s3batch/...`` control endpoints: ``GET state``, ``POST reset``, ``POST run``
+  and ``POST step``.
+
+S3 Control puts the account ID in front of the host name
+(``123456789012.127.0.0.1:5050``), which does not resolve. The server is therefore
+also an HTTP proxy: a client told to use it as its proxy sends every request to it,
+host name and all, and no DNS lookup happens. See docs/server.md for the recipes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import shutil
+import tempfile
+import threading
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import IO, Any, BinaryIO, cast
+from urllib.parse import parse_qsl, urlsplit
+
+from ._backend import Backend, Settings
+from ._clock import iso8601
+from ._controller import S3Batch
+from ._dispatch import Unserved, serve
+from ._errors import S3ControlError
+from ._s3_api import ObjectRequest, StreamingResponse, address, serve_object
+from ._service import SERVED_OPERATIONS
+from ._wire import (
+    MAX_BODY_BYTES,
+    HttpRequest,
+    HttpResponse,
+    UnknownRoute,
+    new_request_id,
+    render_error,
+)
+
+__all__ = ["S3BatchServer"]
+
+_S3CONTROL_PREFIX = "/v20180820/"
+_CONTROL_PREFIX = "/_s3batch/"
+_SPOOL_BYTES = 1 << 20
+_COPY_CHUNK = 1 << 16
+
+
+class S3BatchServer:
+    """The mock served over HTTP on ``host:port`` (``port=0`` picks a free port).
+
+    Use it as a context manager (``with S3BatchServer() as server: server.url``),
+    with ``start()``/``stop()``, or block in ``serve_forever()`` as
+    ``python -m s3batch_mock serve`` does. ``server.batch`` is the same controller the
+    in-process mock gives: jobs, objects, ``run()``, ``inject_error()``, ``reset()``.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        progression: str = "poll",
+        step_seconds: float = 1.0,
+        max_active_jobs: int | None = None,
+        tasks_per_step: int = 1000,
+        log: IO[str] | None = None,
+    ) -> None:
+        settings = Settings(progression, step_seconds, max_active_jobs, tasks_per_step)
+        self.backend = Backend(settings)
+        self.batch = S3Batch(self.backend)
+        self._httpd = _HTTPServer((host, port), _Handler)
+        self._httpd.mock = self
+        self._log = log
+        self._thread: threading.Thread | None = None
+        bound_host, bound_port = self._httpd.server_address[:2]
+        self.host = str(bound_host)
+        self.port = int(bound_port)
+        self._server_hosts = frozenset({self.host.lower(), host.lower()})
+
+    def __repr__(self) -> str:
+        return f"<S3BatchServer {self.url} {self.backend.settings}>"
+
+    @property
+    def url(self) -> str:
+        """``http://host:port``: the endpoint URL and the proxy URL clients are given."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> S3BatchServer:
+        """Serve from a background thread; returns at once."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever, name="s3batch-mock-server", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve from this thread until ``stop()`` is called from another one."""
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        """Stop serving, finish requests in flight, and release the port."""
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> S3BatchServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ answering
+
+    def answer(
+        self, method: str, target: str, headers: Mapping[str, str], body: IO[bytes]
+    ) -> HttpResponse | StreamingResponse:
+        """One request, whatever it addresses. ``target`` may be absolute (proxy form)."""
+        parts = urlsplit(target)
+        host = parts.netloc or headers.get("host", self.url)
+        path = parts.path or "/"
+        if path.startswith(_CONTROL_PREFIX):
+            return self._control(method, path[len(_CONTROL_PREFIX) :], parts.query)
+        if path.startswith(_S3CONTROL_PREFIX):
+            return self._s3control(method, host, path, parts.query, headers, body)
+        bucket, key = address(host, path, self._server_hosts)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        request = ObjectRequest(method, bucket, key, query, headers, body)
+        return serve_object(self.backend.embedded, request)
+
+    def _s3control(
+        self,
+        method: str,
+        host: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        body: IO[bytes],
+    ) -> HttpResponse:
+        url = f"http://{host}{path}" + (f"?{query}" if query else "")
+        # A body over the limit is read one byte past it, so the service refuses it.
+        request = HttpRequest(method, url, headers, body.read(MAX_BODY_BYTES + 1))
+        try:
+            return serve(self.backend, request)
+        except (Unserved, UnknownRoute) as exc:
+            what = exc.operation if isinstance(exc, Unserved) else f"request {exc}"
+            return _xml_error(
+                501,
+                "NotImplemented",
+                f"s3batch_mock does not serve s3control {what}; it serves the S3 Batch "
+                f"Operations job calls ({', '.join(sorted(SERVED_OPERATIONS))}).",
+            )
+
+    def _control(self, method: str, name: str, query: str) -> HttpResponse:
+        params = dict(parse_qsl(query))
+        job_id = params.get("job_id")
+        try:
+            if (method, name) == ("GET", "state"):
+                return _json(200, self.state())
+            if (method, name) == ("POST", "reset"):
+                self.batch.reset()
+                return _json(200, {"reset": True})
+            if (method, name) == ("POST", "run"):
+                self.batch.run(job_id)
+                return _json(200, self.state())
+            if (method, name) == ("POST", "step") and job_id:
+                return _json(200, {"job_id": job_id, "status": self.batch.step(job_id)})
+        except KeyError:
+            return _json(404, {"error": f"no job with id {job_id!r}"})
+        return _json(
+            404,
+            {
+                "error": f"unknown control endpoint {method} {_CONTROL_PREFIX}{name}",
+                "endpoints": [
+                    "GET /_s3batch/state",
+                    "POST /_s3batch/reset",
+                    "POST /_s3batch/run[?job_id=ID]",
+                    "POST /_s3batch/step?job_id=ID",
+                ],
+            },
+        )
+
+    def state(self) -> dict[str, Any]:
+        """Everything the server holds, as JSON-ready data (``GET /_s3batch/state``)."""
+        store = self.backend.embedded
+        return {
+            "settings": dataclasses.asdict(self.backend.settings),
+            "jobs": [_jsonable(dataclasses.asdict(job)) for job in self.batch.jobs()],
+            "buckets": {name: store.keys(name) for name in store.buckets()},
+            "calls": [
+                {"operation": c.operation, "http_status": c.http_status, "error": c.error_code}
+                for c in self.batch.calls
+            ],
+        }
+
+    def log(self, line: str) -> None:
+        if self._log is not None:
+            print(line, file=self._log, flush=True)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    mock: S3BatchServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive; every method goes through ``S3BatchServer.answer``."""
+
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+    server_version = "AmazonS3"
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def _handle(self) -> None:
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        with _read_body(cast(BinaryIO, self.rfile), headers) as body:
+            mock = self.server.mock
+            try:
+                response = mock.answer(self.command, self.path, headers, body)
+            except Exception as exc:  # an internal failure must not hang the client
+                response = _xml_error(500, "InternalError", f"{type(exc).__name__}: {exc}")
+                mock.log(f"s3batch_mock: internal error answering {self.command} {self.path}")
+        self.send_response(response.status)
+        # send_response wrote Server; Content-Length is written once, below.
+        for name, value in response.headers.items():
+            if name.lower() not in ("content-length", "server"):
+                self.send_header(name, value)
+        length = response.length if isinstance(response, StreamingResponse) else len(response.body)
+        if self.command == "HEAD":
+            length = int(response.headers.get("Content-Length", length))
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+        if self.command != "HEAD":
+            if isinstance(response, StreamingResponse):
+                with response.body:
+                    shutil.copyfileobj(response.body, self.wfile, _COPY_CHUNK)
+            else:
+                self.wfile.write(response.body)
+        mock.log(f"{self.command} {self.path} -> {response.status}")
+
+    # BaseHTTPRequestHandler dispatches on these stdlib names.
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle  # noqa: N815
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Requests are logged once, by ``_handle``, to the server's log stream."""
+
+
+def _read_body(stream: BinaryIO, headers: Mapping[str, str]) -> IO[bytes]:
+    """The request body, spooled to disk above 1 MiB.
+
+    Handles ``Transfer-Encoding: chunked`` and S3's ``aws-chunked`` content encoding
+    (SDKs that stream uploads with chunk signatures or trailing checksums).
+    """
+    spool = tempfile.SpooledTemporaryFile(_SPOOL_BYTES)  # noqa: SIM115 - returned
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        _copy_chunks(stream, spool)
+    else:
+        remaining = int(headers.get("content-length") or 0)
+        while remaining > 0:
+            chunk = stream.read(min(remaining, _COPY_CHUNK))
+            if not chunk:
+                break
+            spool.write(chunk)
+            remaining -= len(chunk)
+    spool.seek(0)
+    encoded = "aws-chunked" in headers.get("content-encoding", "").lower() or headers.get(
+        "x-amz-content-sha256", ""
+    ).startswith("STREAMING-")
+    if not encoded:
+        return spool
+    decoded = tempfile.SpooledTemporaryFile(_SPOOL_BYTES)  # noqa: SIM115 - returned
+    with spool:
+        _copy_chunks(spool, decoded)
+    decoded.seek(0)
+    return decoded
+
+
+def _copy_chunks(source: IO[bytes], target: IO[bytes]) -> None:
+    """Copy a chunked body: ``<hex size>[;extensions]\\r\\n<data>\\r\\n`` ... ``0\\r\\n``."""
+    while True:
+        line = source.readline()
+        if not line:
+            return
+        size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+        if size == 0:
+            while source.readline().strip():  # trailers (checksums) up to a blank line
+                pass
+            return
+        while size > 0:
+            chunk = source.read(min(size, _COPY_CHUNK))
+            if not chunk:
+                return
+            target.write(chunk)
+            size -= len(chunk)
+        source.readline()  # the CRLF closing the chunk
+
+
+def _json(status: int, document: Mapping[str, Any]) -> HttpResponse:
+    body = json.dumps(document, indent=2).encode("utf-8") + b"\n"
+    return HttpResponse(status, {"Content-Type": "application/json"}, body)
+
+
+def _xml_error(status: int, code: str, message: str) -> HttpResponse:
+    return render_error(S3ControlError(message, code=code, http_status=status), new_request_id())
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        return iso8601(value)
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):  # Transition
+        return _jsonable(value._asdict())
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
