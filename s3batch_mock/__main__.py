@@ -158,15 +158,26 @@ def _poll(client: Any, job_id: str, until: Any = None) -> dict[str, Any]:
 
 def serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM, then stop cleanly (exit status 0)."""
-    server = S3BatchServer(
-        args.host,
-        args.port,
-        progression=args.progression,
-        step_seconds=args.step_seconds,
-        max_active_jobs=args.max_active_jobs,
-        tasks_per_step=args.tasks_per_step,
-        log=None if args.quiet else sys.stderr,
-    )
+    try:
+        server = S3BatchServer(
+            args.host,
+            args.port,
+            progression=args.progression,
+            step_seconds=args.step_seconds,
+            max_active_jobs=args.max_active_jobs,
+            tasks_per_step=args.tasks_per_step,
+            log=None if args.quiet else sys.stderr,
+        )
+    except OSError as exc:
+        print(
+            f"s3batch_mock: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}. "
+            "Pick another --port, or --port 0 for a free one.",
+            file=sys.stderr,
+        )
+        return 2
+    except (TypeError, ValueError) as exc:  # settings the mock refuses, e.g. --tasks-per-step 0
+        print(f"s3batch_mock: {exc}", file=sys.stderr)
+        return 2
     stopping = threading.Event()
 
     def _stop(signum: int, frame: object) -> None:

@@ -277,7 +277,12 @@ class JobRecord:
         }
 
     def list_entry(self, now: datetime.datetime) -> dict[str, Any]:
-        """The JobListDescriptor ListJobs returns."""
+        """The JobListDescriptor ListJobs returns.
+
+        No TerminationDate: the model has the member, but the one real ListJobs output
+        AWS published (awscli's list-jobs example) leaves it out for a Complete and a
+        Failed job, while describe-job shows it for the same job. DescribeJob has it.
+        """
         return {
             "JobId": self.job_id,
             "Description": self.request.get("Description"),
@@ -285,6 +290,5 @@ class JobRecord:
             "Priority": self.priority,
             "Status": self.status,
             "CreationTime": self.creation_time,
-            "TerminationDate": self.termination_date,
             "ProgressSummary": self.progress(now),
         }

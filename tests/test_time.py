@@ -179,7 +179,8 @@ def test_every_job_date_is_the_clock_at_that_transition(clock: Clock, s3batch: S
     assert snapshot.suspended_date == suspended
     assert snapshot.termination_date == complete
     entry = listed(client)[job_id]
-    assert (entry["CreationTime"], entry["TerminationDate"]) == (START, complete)
+    assert entry["CreationTime"] == START
+    assert "TerminationDate" not in entry  # ListJobs leaves it out, as AWS's sample does
     assert [(t.status, t.at) for t in snapshot.timeline] == [
         ("New", START),
         ("Preparing", preparing),
@@ -217,7 +218,7 @@ def test_termination_date_of_failed_and_cancelled_is_the_clock(
     job = describe(client, job_id)
     assert job["Status"] == end
     assert job["TerminationDate"] == ended
-    assert listed(client)[job_id]["TerminationDate"] == ended
+    assert "TerminationDate" not in listed(client)[job_id]  # as in AWS's list-jobs sample
     snapshot = s3batch.job(job_id)
     assert snapshot.termination_date == ended
     assert snapshot.timeline[-1].at == ended
@@ -547,7 +548,7 @@ def test_suspended_for_30_days_fails_with_confirmation_timeout(clock: Clock, mod
         assert failure["FailureCode"] == "ConfirmationTimeout"
         assert "30 days" in failure["FailureReason"]
         entry = listed(client)[job_id]
-        assert (entry["Status"], entry["TerminationDate"]) == ("Failed", job["TerminationDate"])
+        assert entry["Status"] == "Failed"
         snapshot = batch.job(job_id)
         assert snapshot.status_history[-3:] == ["Suspended", "Failing", "Failed"]
         assert [t.at for t in snapshot.timeline[-2:]] == [suspended + CONFIRMATION_WINDOW] * 2
