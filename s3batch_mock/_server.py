@@ -20,6 +20,7 @@ import dataclasses
 import datetime
 import json
 import shutil
+import socket
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -74,10 +75,12 @@ class S3BatchServer:
         settings = Settings(progression, step_seconds, max_active_jobs, tasks_per_step)
         self.backend = Backend(settings)
         self.batch = S3Batch(self.backend)
-        self._httpd = _HTTPServer((host, port), _Handler)
+        server_class = _HTTPServer6 if ":" in host else _HTTPServer
+        self._httpd = server_class((host, port), _Handler)
         self._httpd.mock = self
         self._log = log
         self._thread: threading.Thread | None = None
+        self._serving = False
         bound_host, bound_port = self._httpd.server_address[:2]
         self.host = str(bound_host)
         self.port = int(bound_port)
@@ -89,24 +92,34 @@ class S3BatchServer:
     @property
     def url(self) -> str:
         """``http://host:port``: the endpoint URL and the proxy URL clients are given."""
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def start(self) -> S3BatchServer:
         """Serve from a background thread; returns at once."""
         if self._thread is None:
+            self._serving = True
             self._thread = threading.Thread(
-                target=self._httpd.serve_forever, name="s3batch-mock-server", daemon=True
+                target=self.serve_forever, name="s3batch-mock-server", daemon=True
             )
             self._thread.start()
         return self
 
     def serve_forever(self) -> None:
         """Serve from this thread until ``stop()`` is called from another one."""
-        self._httpd.serve_forever()
+        self._serving = True
+        try:
+            self._httpd.serve_forever()
+        finally:
+            self._serving = False
 
-    def stop(self) -> None:
-        """Stop serving, finish requests in flight, and release the port."""
-        self._httpd.shutdown()
+    def stop(self, *, grace: float = 5.0) -> None:
+        """Stop accepting, let requests in flight finish (up to ``grace`` seconds), and
+        release the port. Idle keep-alive connections are closed. Safe to call twice."""
+        if self._serving:
+            self._httpd.shutdown()  # returns once serve_forever's loop has ended
+        with self._httpd.idle:
+            self._httpd.idle.wait_for(lambda: self._httpd.in_flight == 0, timeout=grace)
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join()
@@ -207,8 +220,20 @@ class S3BatchServer:
 
 
 class _HTTPServer(ThreadingHTTPServer):
+    """One thread per connection. Threads are daemons, so an idle keep-alive connection
+    never holds up shutdown; ``in_flight`` counts requests being answered instead."""
+
     daemon_threads = True
     mock: S3BatchServer
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.idle = threading.Condition()
+        self.in_flight = 0
+
+
+class _HTTPServer6(_HTTPServer):
+    address_family = socket.AF_INET6
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -222,6 +247,16 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server_version
 
     def _handle(self) -> None:
+        with self.server.idle:
+            self.server.in_flight += 1
+        try:
+            self._answer()
+        finally:
+            with self.server.idle:
+                self.server.in_flight -= 1
+                self.server.idle.notify_all()
+
+    def _answer(self) -> None:
         headers = {name.lower(): value for name, value in self.headers.items()}
         with _read_body(cast(BinaryIO, self.rfile), headers) as body:
             mock = self.server.mock
