@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import socket
 import sys
 import threading
 import time
@@ -168,10 +169,16 @@ def serve(args: argparse.Namespace) -> int:
             tasks_per_step=args.tasks_per_step,
             log=None if args.quiet else sys.stderr,
         )
-    except OSError as exc:
+    except socket.gaierror as exc:
+        print(f"s3batch_mock: cannot bind to host {args.host!r}: {exc.strerror}.", file=sys.stderr)
+        return 2
+    except (OSError, OverflowError) as exc:
+        reason = (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)).rstrip(
+            "."
+        )
         print(
-            f"s3batch_mock: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}. "
-            "Pick another --port, or --port 0 for a free one.",
+            f"s3batch_mock: cannot serve on {args.host}:{args.port}: {reason}. "
+            "Pick another --port (0-65535), or --port 0 for a free one.",
             file=sys.stderr,
         )
         return 2

@@ -25,7 +25,6 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 import botocore.session
 from botocore.model import ServiceModel, StructureShape
 
-from ._clock import now
 from ._stores import ARCHIVED_STORAGE_CLASSES, EmbeddedStore, ObjectInfo, ObjectStoreError
 from ._wire import HttpResponse, base_headers, new_request_id, render_document
 
@@ -79,7 +78,7 @@ def address(host: str, path: str, server_hosts: frozenset[str]) -> tuple[str | N
         if hostname.endswith("." + base):
             bucket = hostname[: -len(base) - 1]
             break
-    raw = path.lstrip("/")
+    raw = path.removeprefix("/")  # one slash: a key may itself start with "/"
     if bucket is None:
         first, slash, rest = raw.partition("/")
         if not first:
@@ -150,9 +149,10 @@ def _handler_for(request: ObjectRequest) -> _Handler:
 def _list_buckets(
     store: EmbeddedStore, request: ObjectRequest, headers: dict[str, str]
 ) -> HttpResponse:
-    created = now()
     result = {
-        "Buckets": [{"Name": name, "CreationDate": created} for name in store.buckets()],
+        "Buckets": [
+            {"Name": name, "CreationDate": created} for name, created in store.buckets().items()
+        ],
         "Owner": {"ID": "s3batch-mock", "DisplayName": "s3batch-mock"},
     }
     return _document("ListBuckets", result, "ListAllMyBucketsResult", headers)
@@ -364,6 +364,9 @@ def _object_headers(info: ObjectInfo) -> dict[str, str]:
         headers["x-amz-storage-class"] = info.storage_class
     if info.tags:
         headers["x-amz-tagging-count"] = str(len(info.tags))
+    if info.restore_expiry is not None:
+        expiry = email.utils.format_datetime(info.restore_expiry, usegmt=True)
+        headers["x-amz-restore"] = f'ongoing-request="false", expiry-date="{expiry}"'
     return headers
 
 

@@ -16,6 +16,7 @@ host name and all, and no DNS lookup happens. See docs/server.md for the recipes
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -50,6 +51,7 @@ _S3CONTROL_PREFIX = "/v20180820/"
 _CONTROL_PREFIX = "/_s3batch/"
 _SPOOL_BYTES = 1 << 20
 _COPY_CHUNK = 1 << 16
+_POLL_SECONDS = 0.05  # how soon serve_forever notices stop()
 
 
 class S3BatchServer:
@@ -109,7 +111,7 @@ class S3BatchServer:
         """Serve from this thread until ``stop()`` is called from another one."""
         self._serving = True
         try:
-            self._httpd.serve_forever()
+            self._httpd.serve_forever(poll_interval=_POLL_SECONDS)
         finally:
             self._serving = False
 
@@ -120,6 +122,7 @@ class S3BatchServer:
             self._httpd.shutdown()  # returns once serve_forever's loop has ended
         with self._httpd.idle:
             self._httpd.idle.wait_for(lambda: self._httpd.in_flight == 0, timeout=grace)
+        self._httpd.drop_connections()
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join()
@@ -137,16 +140,19 @@ class S3BatchServer:
         self, method: str, target: str, headers: Mapping[str, str], body: IO[bytes]
     ) -> HttpResponse | StreamingResponse:
         """One request, whatever it addresses. ``target`` may be absolute (proxy form)."""
-        parts = urlsplit(target)
-        host = parts.netloc or headers.get("host", self.url)
-        path = parts.path or "/"
+        if target.startswith(("http://", "https://")):  # absolute form: a proxy request
+            parts = urlsplit(target)
+            host, path, query = parts.netloc, parts.path or "/", parts.query
+        else:  # origin form; "//key" is a path here, not a network-path reference
+            host = headers.get("host", self.url)
+            path, _, query = target.partition("?")
         if path.startswith(_CONTROL_PREFIX):
-            return self._control(method, path[len(_CONTROL_PREFIX) :], parts.query)
+            return self._control(method, path[len(_CONTROL_PREFIX) :], query)
         if path.startswith(_S3CONTROL_PREFIX):
-            return self._s3control(method, host, path, parts.query, headers, body)
+            return self._s3control(method, host, path, query, headers, body)
         bucket, key = address(host, path, self._server_hosts)
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        request = ObjectRequest(method, bucket, key, query, headers, body)
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        request = ObjectRequest(method, bucket, key, params, headers, body)
         return serve_object(self.backend.embedded, request)
 
     def _s3control(
@@ -230,6 +236,24 @@ class _HTTPServer(ThreadingHTTPServer):
         super().__init__(address, handler)
         self.idle = threading.Condition()
         self.in_flight = 0
+        self.connections: set[socket.socket] = set()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.idle:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.idle:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        """End every open connection: handlers waiting for a next request see EOF."""
+        with self.idle:
+            for connection in self.connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
 
 
 class _HTTPServer6(_HTTPServer):
@@ -261,7 +285,7 @@ class _Handler(BaseHTTPRequestHandler):
         with _read_body(cast(BinaryIO, self.rfile), headers) as body:
             mock = self.server.mock
             try:
-                response = mock.answer(self.command, self.path, headers, body)
+                response = mock.answer(self.command, self._target(), headers, body)
             except Exception as exc:  # an internal failure must not hang the client
                 response = _xml_error(500, "InternalError", f"{type(exc).__name__}: {exc}")
                 mock.log(f"s3batch_mock: internal error answering {self.command} {self.path}")
@@ -282,6 +306,12 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self.wfile.write(response.body)
         mock.log(f"{self.command} {self.path} -> {response.status}")
+
+    def _target(self) -> str:
+        """The request target as sent. ``self.path`` collapses a leading "//", which
+        would turn the key "/lead" of a virtual-hosted request into "lead"."""
+        words = self.requestline.split()
+        return words[1] if len(words) >= 2 else self.path
 
     # BaseHTTPRequestHandler dispatches on these stdlib names.
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle  # noqa: N815

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import uuid
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -227,6 +228,7 @@ class _Version:
 class _Bucket:
     versions: dict[str, list[_Version]] = field(default_factory=dict)
     object_lock: bool = False
+    created: datetime.datetime = field(default_factory=now)
 
 
 class EmbeddedStore:
@@ -241,6 +243,8 @@ class EmbeddedStore:
         self._lock = threading.RLock()
         self._buckets: dict[str, _Bucket] = {}
         self._bodies: dict[tuple[str, str, str], bytes | IO[bytes]] = {}
+        # Bodies spooled to temporary files are closed when the store is discarded.
+        weakref.finalize(self, _close_spools, self._bodies)
 
     def __repr__(self) -> str:
         return f"<EmbeddedStore buckets={sorted(self._buckets)}>"
@@ -294,11 +298,8 @@ class EmbeddedStore:
     def clear(self) -> None:
         """Drop every bucket and object."""
         with self._lock:
-            for body in self._bodies.values():
-                if not isinstance(body, bytes):
-                    body.close()
+            _close_spools(self._bodies)
             self._buckets.clear()
-            self._bodies.clear()
 
     # ------------------------------------------------------------------ protocol
 
@@ -355,10 +356,10 @@ class EmbeddedStore:
                 if not isinstance(body, bytes):
                     body.close()
 
-    def buckets(self) -> list[str]:
-        """Names of every bucket, sorted."""
+    def buckets(self) -> dict[str, datetime.datetime]:
+        """Every bucket's name and creation time, in name order."""
         with self._lock:
-            return sorted(self._buckets)
+            return {name: self._buckets[name].created for name in sorted(self._buckets)}
 
     def put_tags(
         self, bucket: str, key: str, version_id: str | None, tags: Mapping[str, str]
@@ -526,6 +527,13 @@ class EmbeddedStore:
             404,
             f"The specified version does not exist: s3://{bucket}/{key}?versionId={version_id}",
         )
+
+
+def _close_spools(bodies: dict[tuple[str, str, str], bytes | IO[bytes]]) -> None:
+    for body in bodies.values():
+        if not isinstance(body, bytes):
+            body.close()
+    bodies.clear()
 
 
 def _frozen(tags: Mapping[str, str]) -> Mapping[str, str]:
