@@ -48,11 +48,11 @@ def demo() -> int:
         print(f"The last object does not exist: its task will fail. ETag {etag}")
 
         _title(2, "CreateJob: tag every object; confirmation required; full report")
-        job_id = client.create_job(
-            AccountId=ACCOUNT,
+        job_id = _tagging_job(
+            client,
+            etag,
+            {"reviewed": "yes"},
             ConfirmationRequired=True,
-            Operation={"S3PutObjectTagging": {"TagSet": [{"Key": "reviewed", "Value": "yes"}]}},
-            Manifest=_manifest("demo-manifests/retag.csv", etag),
             Report={
                 "Enabled": True,
                 "Bucket": "arn:aws:s3:::demo-reports",
@@ -61,9 +61,8 @@ def demo() -> int:
                 "ReportScope": "AllTasks",
             },
             Priority=10,
-            RoleArn=_ROLE,
             Description="Tag reviewed photos",
-        )["JobId"]
+        )
         print(f"JobId {job_id}")
 
         _title(3, "Polling DescribeJob: the job reads its manifest, then waits")
@@ -94,15 +93,14 @@ def demo() -> int:
                 _lines([*lines[:2], *(["..."] if len(lines) > 2 else [])])
 
         _title(7, "A job cancelled while it runs")
-        second = client.create_job(
-            AccountId=ACCOUNT,
+        second = _tagging_job(
+            client,
+            etag,
+            {"archived": "no"},
             ConfirmationRequired=False,
-            Operation={"S3PutObjectTagging": {"TagSet": [{"Key": "archived", "Value": "no"}]}},
-            Manifest=_manifest("demo-manifests/retag.csv", etag),
             Report={"Enabled": False},
             Priority=20,
-            RoleArn=_ROLE,
-        )["JobId"]
+        )
         _poll(client, second, until=lambda job: job["ProgressSummary"]["NumberOfTasksSucceeded"])
         answer = client.update_job_status(
             AccountId=ACCOUNT,
@@ -137,11 +135,21 @@ def _lines(lines: list[str]) -> None:
         print(f"     {line}")
 
 
-def _manifest(location: str, etag: str) -> dict[str, Any]:
-    return {
-        "Spec": {"Format": "S3BatchOperations_CSV_20180820", "Fields": ["Bucket", "Key"]},
-        "Location": {"ObjectArn": f"arn:aws:s3:::{location}", "ETag": etag},
-    }
+def _tagging_job(client: Any, etag: str, tags: dict[str, str], **settings: Any) -> str:
+    """CreateJob: tag every object the demo's manifest lists; returns the JobId."""
+    job_id: str = client.create_job(
+        AccountId=ACCOUNT,
+        Operation={
+            "S3PutObjectTagging": {"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
+        },
+        Manifest={
+            "Spec": {"Format": "S3BatchOperations_CSV_20180820", "Fields": ["Bucket", "Key"]},
+            "Location": {"ObjectArn": "arn:aws:s3:::demo-manifests/retag.csv", "ETag": etag},
+        },
+        RoleArn=_ROLE,
+        **settings,
+    )["JobId"]
+    return job_id
 
 
 def _poll(client: Any, job_id: str, until: Any = None) -> dict[str, Any]:

@@ -330,13 +330,7 @@ def _read_body(stream: BinaryIO, headers: Mapping[str, str]) -> IO[bytes]:
     if "chunked" in headers.get("transfer-encoding", "").lower():
         _copy_chunks(stream, spool)
     else:
-        remaining = int(headers.get("content-length") or 0)
-        while remaining > 0:
-            chunk = stream.read(min(remaining, _COPY_CHUNK))
-            if not chunk:
-                break
-            spool.write(chunk)
-            remaining -= len(chunk)
+        _copy_exactly(stream, spool, int(headers.get("content-length") or 0))
     spool.seek(0)
     encoded = "aws-chunked" in headers.get("content-encoding", "").lower() or headers.get(
         "x-amz-content-sha256", ""
@@ -361,13 +355,20 @@ def _copy_chunks(source: IO[bytes], target: IO[bytes]) -> None:
             while source.readline().strip():  # trailers (checksums) up to a blank line
                 pass
             return
-        while size > 0:
-            chunk = source.read(min(size, _COPY_CHUNK))
-            if not chunk:
-                return
-            target.write(chunk)
-            size -= len(chunk)
+        if not _copy_exactly(source, target, size):
+            return
         source.readline()  # the CRLF closing the chunk
+
+
+def _copy_exactly(source: IO[bytes], target: IO[bytes], size: int) -> bool:
+    """Copy ``size`` bytes; False if the source ended first."""
+    while size > 0:
+        chunk = source.read(min(size, _COPY_CHUNK))
+        if not chunk:
+            return False
+        target.write(chunk)
+        size -= len(chunk)
+    return True
 
 
 def _json(status: int, document: Mapping[str, Any]) -> HttpResponse:

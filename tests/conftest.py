@@ -15,6 +15,17 @@ from s3batch_mock._lifecycle import ALLOWED
 
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/batch"
+#: The eight S3 Batch Operations job calls, written out (not read from the package).
+JOB_OPERATIONS = (
+    "CreateJob",
+    "DescribeJob",
+    "ListJobs",
+    "UpdateJobStatus",
+    "UpdateJobPriority",
+    "GetJobTagging",
+    "PutJobTagging",
+    "DeleteJobTagging",
+)
 
 
 class NetworkRefused(AssertionError):

@@ -48,18 +48,8 @@ from s3batch_mock._wire import (
     operation_for,
     service_model,
 )
-from tests.conftest import ACCOUNT, ROLE, s3control
+from tests.conftest import ACCOUNT, JOB_OPERATIONS, ROLE, s3control
 
-OPERATIONS = (
-    "CreateJob",
-    "DescribeJob",
-    "ListJobs",
-    "UpdateJobStatus",
-    "UpdateJobPriority",
-    "GetJobTagging",
-    "PutJobTagging",
-    "DeleteJobTagging",
-)
 MODELED_CODES = frozenset(
     {
         "BadRequestException",
@@ -476,7 +466,7 @@ def assert_modeled(error: ClientError) -> None:
 # --------------------------------------------------------------------------- properties 1, 2, 5
 
 
-@pytest.mark.parametrize("operation", OPERATIONS)
+@pytest.mark.parametrize("operation", JOB_OPERATIONS)
 @robust(80)
 @given(data=st.data(), clean=st.booleans())
 def test_any_input_gets_a_success_or_a_modeled_4xx_and_a_rejection_changes_nothing(
