@@ -23,6 +23,7 @@ import io
 import json
 import tempfile
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any, cast
@@ -278,6 +279,7 @@ class GeneratedManifest:
         self._base = f"{prefix}/job-{job_id}" if prefix else f"job-{job_id}"
         self._source = source_bucket
         self._spool = tempfile.SpooledTemporaryFile(1 << 20)  # noqa: SIM115 - closed in write
+        weakref.finalize(self, self._spool.close)  # or when a job dropped unfinished goes
         self._gzip = gzip.GzipFile(fileobj=self._spool, mode="wb")
         self._text = io.TextIOWrapper(self._gzip, encoding="utf-8", newline="")
         self._csv = csv.writer(self._text, lineterminator="\n")

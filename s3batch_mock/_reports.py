@@ -17,6 +17,7 @@ import io
 import json
 import secrets
 import tempfile
+import weakref
 from collections.abc import Mapping
 from typing import IO, Any
 from urllib.parse import quote
@@ -37,6 +38,8 @@ class _ResultFile:
 
     def __init__(self) -> None:
         self.file: IO[bytes] = tempfile.SpooledTemporaryFile(_SPOOL_BYTES)  # noqa: SIM115
+        # A job dropped before it ends (its mock scope left) never calls close().
+        weakref.finalize(self, self.file.close)
         self.text = io.TextIOWrapper(self.file, encoding="utf-8", newline="", write_through=True)
         self.writer = csv.writer(self.text, lineterminator="\n")
         self.rows = 0
