@@ -39,9 +39,12 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def benchmarks(session: nox.Session) -> None:
-    """Speed and memory, as ratios measured in one session (never asserted in tests)."""
-    session.install("-e", ".")
-    session.run("python", "benchmarks/bench_execution.py", *session.posargs)
+    """Speed and memory, as ratios measured in one session (never asserted in tests).
+
+    ``nox -s benchmarks -- --quick`` is a smoke run; docs/performance.md explains each.
+    """
+    session.install("-e", ".", "moto[s3]")
+    session.run("python", "benchmarks/run.py", *session.posargs)
 
 
 @nox.session

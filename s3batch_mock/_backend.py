@@ -172,21 +172,36 @@ class Backend:
         page_size = max_results or DEFAULT_PAGE_SIZE
         with self.lock:
             self._settle()
-            mine = [
-                r for r in self._jobs.values() if r.account_id == account and r.region == region
-            ]
-            for record in mine:
-                self._observe(record)
-            mine.sort(key=lambda r: r.sequence, reverse=True)
-            matching = [
-                r
-                for r in mine
-                if (not wanted or r.status in wanted) and (after is None or r.sequence < after)
-            ]
-            page = matching[:page_size]
+            if self.settings.progression == "poll":
+                # Every job of the account and region that is not at rest takes its
+                # step, oldest first, before the page is chosen.
+                for record in list(self._jobs.values()):
+                    if (
+                        record.status not in lc.AT_REST
+                        and record.account_id == account
+                        and record.region == region
+                    ):
+                        self._observe(record)
+            # ``_jobs`` holds the jobs in creation (sequence) order, so newest first is
+            # its reverse, and the page ends at the first match past it: a page costs
+            # what it lists, however many jobs are stored.
+            page: list[JobRecord] = []
+            more = False
+            for record in reversed(self._jobs.values()):
+                if (
+                    record.account_id != account
+                    or record.region != region
+                    or (after is not None and record.sequence >= after)
+                    or (wanted and record.status not in wanted)
+                ):
+                    continue
+                if len(page) == page_size:
+                    more = True
+                    break
+                page.append(record)
             moment = now()
             result: dict[str, Any] = {"Jobs": [r.list_entry(moment) for r in page]}
-        if len(matching) > page_size:
+        if more:
             result["NextToken"] = _make_token(page[-1].sequence, wanted)
         return result
 

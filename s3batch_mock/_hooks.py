@@ -10,20 +10,19 @@ active: signing is the only reason they need credentials.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
 import botocore
 import botocore.handlers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
-from botocore.compat import HTTPHeaders
 
 from ._backend import Backend
 from ._dispatch import Unserved, serve
 from ._errors import UnsupportedOperationError
 from ._service import SERVED_OPERATIONS
 from ._stores import moto_is_active
-from ._wire import HttpRequest, UnknownRoute
+from ._wire import CaseInsensitiveHeaders, HttpRequest, UnknownRoute
 
 __all__ = ["activate", "active_backend", "deactivate", "install", "patch_client"]
 
@@ -52,6 +51,27 @@ def active_backend() -> Backend | None:
     return _switch.backend
 
 
+class _Headers(CaseInsensitiveHeaders):
+    """botocore's request headers as text, each read only when the wire layer asks.
+
+    botocore's ``HeadersDict`` (the stubs say ``HTTPHeaders``) is case-insensitive and
+    holds bytes or text; copying every header would cost more than the lookups made.
+    """
+
+    def __init__(self, headers: Any) -> None:
+        self._headers: Mapping[str, Any] = headers
+
+    def __getitem__(self, name: str) -> str:
+        value = self._headers[name]
+        return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._headers)
+
+    def __len__(self) -> int:
+        return len(self._headers)
+
+
 class _Body:
     """The raw body botocore reads a response from (``stream()``, ``read()``)."""
 
@@ -74,7 +94,7 @@ def _on_before_send(request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse |
     http = HttpRequest(
         method=request.method,
         url=request.url,
-        headers={name: _text(value) for name, value in request.headers.items()},
+        headers=_Headers(request.headers),
         body=_body_bytes(request.body),
     )
     try:
@@ -89,16 +109,14 @@ def _on_before_send(request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse |
             "stopped before reaching the network. To have it answered, activate moto's "
             "mock_aws as well, or stub it with botocore's Stubber."
         ) from None
-    headers = HTTPHeaders.from_dict(response.headers)
+    # AWSResponse copies the headers into its own case-insensitive HeadersDict, so a
+    # plain dict is all it needs (the stubs ask for the costlier email-based HTTPHeaders).
+    headers: Any = response.headers
     return AWSResponse(request.url, response.status, headers, _Body(response.body))
 
 
 def _on_choose_signer(**kwargs: Any) -> Any:
     return botocore.UNSIGNED if _switch.backend is not None else None
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def _body_bytes(body: Any) -> bytes:

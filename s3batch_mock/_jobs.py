@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -100,8 +101,8 @@ class JobRecord:
 
     # ------------------------------------------------------------------ identity
 
-    @property
-    def arn(self) -> str:
+    @functools.cached_property
+    def arn(self) -> str:  # job ID, account and region never change
         partition = "aws-cn" if self.region.startswith("cn-") else "aws"
         if self.region.startswith("us-gov-"):
             partition = "aws-us-gov"

@@ -13,7 +13,6 @@ import inspect
 import os
 import sys
 import threading
-import unittest
 from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
@@ -178,10 +177,14 @@ class S3BatchMock:
         return wrapper
 
     def _decorate_class(self, cls: type) -> type:
-        if issubclass(cls, unittest.TestCase):
-            original_setup = cls.setUp
+        # A TestCase exists only once unittest is imported: importing it here would
+        # cost every ``import s3batch_mock`` a few milliseconds for nothing.
+        unittest = sys.modules.get("unittest")
+        if unittest is not None and issubclass(cls, unittest.TestCase):
+            test_case: Any = cls
+            original_setup = test_case.setUp
 
-            def setUp(test: unittest.TestCase) -> None:  # unittest's name
+            def setUp(test: Any) -> None:  # unittest's name (a unittest.TestCase)
                 self.start()
                 test.addCleanup(self.stop)
                 original_setup(test)

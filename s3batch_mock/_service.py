@@ -7,8 +7,11 @@ a rejected call never changes anything.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
+
+from botocore.model import Shape
 
 from ._backend import Backend
 from ._errors import InvalidNextToken, TooManyTags, invalid_input
@@ -24,7 +27,7 @@ def handle(backend: Backend, request: ParsedRequest) -> dict[str, Any]:
     """Validate ``request`` and carry it out; raises ``S3ControlError`` for AWS errors."""
     operation = request.operation
     params = request.params
-    shape = service_model().operation_model(operation).input_shape
+    shape = _input_shape(operation)
     try:
         if shape is not None:
             check(shape, params)
@@ -34,6 +37,11 @@ def handle(backend: Backend, request: ParsedRequest) -> dict[str, Any]:
             raise InvalidNextToken(str(violation)) from None
         raise invalid_input(operation, str(violation)) from None
     return _HANDLERS[operation](backend, request.account_id, request.region, params)
+
+
+@functools.cache
+def _input_shape(operation: str) -> Shape | None:
+    return service_model().operation_model(operation).input_shape
 
 
 # --------------------------------------------------------------------------- rules

@@ -2,7 +2,8 @@
 
 Nothing here is written per operation. Requests are parsed and responses rendered by
 walking the shapes of botocore's own s3control service model (REST-XML), so the eight
-job operations share one parser and one renderer that cannot drift from the model.
+job operations share one parser and one renderer that cannot drift from the model. The
+renderer of each output shape is generated from that walk once, on first use.
 The same functions serve the botocore hook and, later, the HTTP server.
 """
 
@@ -11,12 +12,16 @@ from __future__ import annotations
 import base64
 import datetime
 import functools
+import itertools
+import os
+import random
 import re
-import secrets
-import string
+import threading
+import weakref
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -29,6 +34,7 @@ from ._errors import S3ControlError, invalid_input
 from ._validation import NOT_XML
 
 __all__ = [
+    "CaseInsensitiveHeaders",
     "HttpRequest",
     "HttpResponse",
     "ParsedRequest",
@@ -48,16 +54,30 @@ _REGION_IN_HOST = re.compile(
     r"^[^.]+\.s3-control(?:-fips)?(?:\.dualstack)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com"
 )
 _REGION_IN_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[a-z0-9-]+)/")
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
-_ID_ALPHABET = string.ascii_uppercase + string.digits
 #: Larger request bodies are refused before parsing (the biggest valid CreateJob,
 #: with every member at its maximum, is far smaller).
 MAX_BODY_BYTES = 1 << 20
 
 
+# Request IDs need to look real and differ, not to be secret: a generator of our own
+# (seeded from the OS, reseeded in a forked child) costs no system call per response and
+# leaves the ``random`` module's sequence, which tests may seed, untouched.
+_ids = random.Random()
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_ids.seed)
+
+
 def new_request_id() -> str:
-    """16 upper-case alphanumerics, the shape of a real ``x-amz-request-id``."""
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
+    """16 upper-case hexadecimal digits, the shape of a real ``x-amz-request-id``."""
+    return f"{_ids.getrandbits(64):016X}"
+
+
+class CaseInsensitiveHeaders(Mapping[str, str]):
+    """Headers that answer a lookup by lower-case name whatever the names' case.
+
+    ``parse_request`` reads such headers one by one, as it needs them; any other
+    mapping it first copies with lower-cased names, which costs a pass over all of them.
+    """
 
 
 @dataclass(frozen=True)
@@ -103,6 +123,11 @@ def service_model() -> ServiceModel:
 # --------------------------------------------------------------------------- routing
 
 
+#: An input member outside the body: (member, location, key, shape), the key being
+#: what to look up: the URI label's group, the query parameter, the header in lower case.
+_Located = tuple[str, str, str, Shape]
+
+
 @dataclass(frozen=True)
 class _Route:
     operation: OperationModel
@@ -110,6 +135,8 @@ class _Route:
     path: re.Pattern[str]
     query_keys: frozenset[str]
     literal_length: int
+    located: tuple[_Located, ...]  # the input's URI, query and header members
+    body: bool  # whether any input member travels in the body
 
 
 @functools.cache
@@ -125,6 +152,7 @@ def _routes() -> tuple[_Route, ...]:
             lambda m: f"(?P<{_group(m.group(1))}>{'.+' if m.group(2) else '[^/]+'})",
             re.escape(path),
         )
+        members = operation.input_shape.members if operation.input_shape is not None else {}
         routes.append(
             _Route(
                 operation=operation,
@@ -132,6 +160,8 @@ def _routes() -> tuple[_Route, ...]:
                 path=re.compile(pattern + "$"),
                 query_keys=frozenset(k for k, _ in parse_qsl(query, keep_blank_values=True)),
                 literal_length=len(re.sub(r"\{[^}]+\}", "", uri)),
+                located=_located(members),
+                body=any(m.serialization.get("location") is None for m in members.values()),
             )
         )
     # The most literal route wins: /jobs/{id}/status before /jobs/{id}.
@@ -143,8 +173,67 @@ def _group(label: str) -> str:
     return "L_" + re.sub(r"\W", "_", label)
 
 
+def _located(members: Mapping[str, Shape]) -> tuple[_Located, ...]:
+    located = []
+    for name, member in members.items():
+        location = member.serialization.get("location")
+        if location is None:
+            continue
+        wire_name = member.serialization.get("name", name)
+        if location == "uri":
+            key = _group(wire_name)
+        else:
+            key = wire_name.lower() if location == "header" else wire_name
+        located.append((name, location, key, member))
+    return tuple(located)
+
+
+def _head(path: str) -> str | None:
+    """The second segment of a path (``jobs`` in ``/v20180820/jobs/{id}``), if any."""
+    segments = path.split("/", 3)
+    return segments[2] if len(segments) > 2 else None
+
+
+_Routes = tuple[_Route, ...]
+
+
+@functools.cache
+def _route_index() -> tuple[dict[tuple[str, str], _Routes], dict[str, _Routes]]:
+    """The routes a request can match, by method and the path's second segment.
+
+    Every s3control path is ``/v20180820/<literal>/...``, so a request needs to try only
+    the routes of its method that share its second segment: a handful instead of the
+    whole model. A route whose first two segments are not literal would be tried for
+    every path of its method. Each list keeps the order of ``_routes()``.
+    """
+    routes = _routes()
+    heads: list[str | None] = []
+    for route in routes:
+        segments = route.operation.http["requestUri"].partition("?")[0].split("/", 3)
+        literal = len(segments) > 2 and "{" not in segments[1] and "{" not in segments[2]
+        heads.append(segments[2] if literal else None)
+    keyed = list(zip(routes, heads, strict=True))
+    anywhere = {
+        method: tuple(r for r, h in keyed if r.method == method and h is None)
+        for method in {r.method for r in routes}
+    }
+    by_head = {
+        (method, head): tuple(r for r, h in keyed if r.method == method and h in (head, None))
+        for method, head in {(r.method, h) for r, h in keyed if h is not None}
+    }
+    return by_head, anywhere
+
+
 def _match(method: str, path: str, query_keys: set[str]) -> tuple[_Route, dict[str, str]]:
-    for route in _routes():
+    by_head, anywhere = _route_index()
+    head = _head(path)
+    if "\n" in path:  # ``$`` also matches before a final newline: try every route
+        candidates: _Routes = _routes()
+    elif head is None:
+        candidates = anywhere.get(method, ())
+    else:
+        candidates = by_head.get((method, head)) or anywhere.get(method, ())
+    for route in candidates:
         if route.method != method or not route.query_keys <= query_keys:
             continue
         found = route.path.match(path)
@@ -155,9 +244,7 @@ def _match(method: str, path: str, query_keys: set[str]) -> tuple[_Route, dict[s
 
 def operation_for(method: str, url: str) -> str:
     """The s3control operation a method and URL address (``UnknownRoute`` if none)."""
-    parts = urlsplit(url)
-    keys = {k for k, _ in parse_qsl(parts.query, keep_blank_values=True)}
-    return _match(method.upper(), parts.path, keys)[0].operation.name
+    return _address(method, url)[0].operation.name
 
 
 # --------------------------------------------------------------------------- parsing
@@ -169,11 +256,11 @@ def parse_request(request: HttpRequest) -> ParsedRequest:
     Raises ``UnknownRoute`` for a path no operation has, and the operation's modeled
     invalid-input error for a request that cannot be read (broken XML, wrong types).
     """
-    parts = urlsplit(request.url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    route, labels = _match(request.method.upper(), parts.path, {k for k, _ in query})
+    route, labels, query, host_region = _address(request.method, request.url)
     operation = route.operation
-    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers = request.headers
+    if not isinstance(headers, CaseInsensitiveHeaders):
+        headers = {k.lower(): v for k, v in headers.items()}
     name = operation.name
     params: dict[str, Any] = {}
     shape = operation.input_shape
@@ -185,13 +272,29 @@ def parse_request(request: HttpRequest) -> ParsedRequest:
         )
     if shape is not None:
         try:
-            params = _parse_input(shape, labels, query, headers, request.body)
+            params = _parse_input(shape, route, labels, query, headers, request.body)
         except ET.ParseError as exc:
             raise invalid_input(name, _unreadable_xml(request.body, exc)) from None
         except ValueError as exc:
             raise invalid_input(name, f"The request could not be read: {exc}") from None
     account = str(params.get("AccountId") or headers.get("x-amz-account-id", ""))
-    return ParsedRequest(name, params, account, _region(parts.hostname or "", headers))
+    return ParsedRequest(name, params, account, host_region or _region(headers))
+
+
+@functools.lru_cache(maxsize=512)
+def _address(
+    method: str, url: str
+) -> tuple[_Route, Mapping[str, str], tuple[tuple[str, str], ...], str | None]:
+    """The route, URI labels and query of a request, and the region its host names.
+
+    Cached: a test addresses the same few URLs (its jobs') over and over, and none of
+    this depends on anything but the method and the URL.
+    """
+    parts = urlsplit(url)
+    query = tuple(parse_qsl(parts.query, keep_blank_values=True))
+    route, labels = _match(method.upper(), parts.path, {k for k, _ in query})
+    found = _REGION_IN_HOST.match(parts.hostname or "")
+    return route, MappingProxyType(labels), query, found["region"] if found else None
 
 
 def _unreadable_xml(body: bytes, error: ET.ParseError) -> str:
@@ -208,42 +311,35 @@ def _unreadable_xml(body: bytes, error: ET.ParseError) -> str:
     )
 
 
-def _region(host: str, headers: Mapping[str, str]) -> str:
-    found = _REGION_IN_HOST.match(host)
-    if found:
-        return found["region"]
+def _region(headers: Mapping[str, str]) -> str:
+    """The region of a request whose host does not name one: its signature's scope."""
     found = _REGION_IN_SCOPE.search(headers.get("authorization", ""))
     return found["region"] if found else "us-east-1"
 
 
 def _parse_input(
     shape: StructureShape,
+    route: _Route,
     labels: Mapping[str, str],
-    query: list[tuple[str, str]],
+    query: tuple[tuple[str, str], ...],
     headers: Mapping[str, str],
     body: bytes,
 ) -> dict[str, Any]:
     params: dict[str, Any] = {}
-    body_members = False
-    for name, member in shape.members.items():
-        location = member.serialization.get("location")
-        wire_name = member.serialization.get("name", name)
+    for name, location, key, member in route.located:
         if location == "uri":
-            raw = labels.get(_group(wire_name))
+            raw = labels.get(key)
             if raw is not None:
                 params[name] = _scalar(member, unquote(raw))
         elif location == "querystring":
-            values = [v for k, v in query if k == wire_name]
+            values = [v for k, v in query if k == key]
             if values and member.type_name == "list":
                 params[name] = [_scalar(cast(ListShape, member).member, v) for v in values]
             elif values:
                 params[name] = _scalar(member, values[-1])
-        elif location == "header":
-            if wire_name.lower() in headers:
-                params[name] = _scalar(member, headers[wire_name.lower()])
-        elif location is None:
-            body_members = True
-    if body_members and body.strip():
+        elif location == "header" and (value := headers.get(key)) is not None:
+            params[name] = _scalar(member, value)
+    if route.body and body.strip():
         root = ET.fromstring(body)
         payload = shape.serialization.get("payload")
         if payload:
@@ -300,6 +396,8 @@ def _parse_xml(shape: Shape, element: ET.Element) -> Any:
 
 def _scalar(shape: Shape, text: str) -> Any:
     kind = shape.type_name
+    if kind == "string":  # the common case first
+        return text
     if kind in ("integer", "long"):
         try:
             return int(text.strip())
@@ -331,19 +429,36 @@ def _scalar(shape: Shape, text: str) -> Any:
 
 
 def render_result(operation: str, result: Mapping[str, Any], request_id: str) -> HttpResponse:
-    """Render a successful result by walking the operation's output shape."""
-    shape = service_model().operation_model(operation).output_shape
+    """Render a successful result as the operation's output shape lays it out."""
+    shape, header_members = _output_plan(operation)
     headers = base_headers(request_id)
-    if shape is None or not any(
-        m.serialization.get("location") is None for m in shape.members.values()
-    ):
+    if shape is None:
         return HttpResponse(200, headers, b"")
-    for name, member in shape.members.items():
+    for name, wire_name, text in header_members:
         value = result.get(name)
-        if value is not None and member.serialization.get("location") == "header":
-            headers[member.serialization.get("name", name)] = _text(member, value)
+        if value is not None:
+            headers[wire_name] = text(value)
     headers["Content-Type"] = "application/xml"
     return HttpResponse(200, headers, render_document(shape, result, f"{operation}Result"))
+
+
+@functools.cache
+def _output_plan(
+    operation: str,
+) -> tuple[StructureShape | None, tuple[tuple[str, str, Callable[[Any], str]], ...]]:
+    """An operation's output shape (None when nothing goes in the body) and its header
+    members: (member, header name, text of a value)."""
+    shape = service_model().operation_model(operation).output_shape
+    if shape is None:
+        return None, ()
+    headers = tuple(
+        (name, member.serialization.get("name", name), _TEXTS.get(member.type_name, _string))
+        for name, member in shape.members.items()
+        if member.serialization.get("location") == "header"
+    )
+    if not any(m.serialization.get("location") is None for m in shape.members.values()):
+        return None, headers
+    return shape, headers
 
 
 def render_document(
@@ -355,7 +470,7 @@ def render_document(
     responses (ListObjectsV2, ...) with botocore's S3 model through it.
     """
     out = [_XML_DECLARATION]
-    _render(shape, value, root, out)
+    _renderer(shape)(value, root, out)
     out[1] = f'<{root} xmlns="{namespace}">'  # the root alone carries the namespace
     return "".join(out).encode("utf-8")
 
@@ -377,59 +492,187 @@ def base_headers(request_id: str) -> dict[str, str]:
     """The headers every S3 response carries: request IDs and ``Server: AmazonS3``."""
     return {
         "x-amz-request-id": request_id,
-        "x-amz-id-2": base64.b64encode(secrets.token_bytes(57)).decode("ascii"),
+        "x-amz-id-2": base64.b64encode(_ids.randbytes(57)).decode("ascii"),
         "Server": "AmazonS3",
     }
 
 
 def _escape(text: str) -> str:
-    return text.translate(_ESCAPES)
+    """Text as XML character data: ``&``, ``<``, ``>`` and CR escaped (CR, so a parser
+    does not turn it into LF). Most text has none of them, and is returned as it is."""
+    if "&" in text or "<" in text or ">" in text or "\r" in text:
+        return (
+            text.replace("&", "&amp;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
+            .replace("\r", "&#13;")
+        )
+    return text
 
 
-def _render(shape: Shape, value: Any, name: str, out: list[str]) -> None:
-    kind = shape.type_name
-    if kind == "structure":
-        assert isinstance(shape, StructureShape)
-        out.append(f"<{name}>")
+# Each shape is compiled once into a function that appends its XML to ``out``. The
+# shapes of a model botocore has loaded live as long as the model, so the functions
+# are kept per shape object, and go with it.
+_Renderer = Callable[[Any, str, list[str]], None]
+_RENDERERS: weakref.WeakKeyDictionary[Shape, _Renderer] = weakref.WeakKeyDictionary()
+_COMPILING = threading.RLock()
+
+
+def _renderer(shape: Shape) -> _Renderer:
+    """The function rendering ``shape`` as ``<name>...</name>``, compiled on first use."""
+    found = _RENDERERS.get(shape)
+    if found is not None:
+        return found
+    with _COMPILING:
+        found = _RENDERERS.get(shape)
+        if found is not None:
+            return found
+        # A shape that contains itself reaches this one while it is being compiled:
+        # it gets a stand-in that calls the finished function.
+        done: list[_Renderer] = []
+
+        def stand_in(value: Any, name: str, out: list[str]) -> None:
+            done[0](value, name, out)
+
+        _RENDERERS[shape] = stand_in
+        try:
+            compiled = _compile(shape)
+        except BaseException:
+            del _RENDERERS[shape]
+            raise
+        done.append(compiled)
+        _RENDERERS[shape] = compiled
+        return compiled
+
+
+def _compile(shape: Shape) -> _Renderer:
+    """Generate the renderer of ``shape`` as Python source, as ``dataclasses`` generates
+    ``__init__``: every member, item and nested structure unrolled into one function,
+    scalars written in place, so a document costs a few operations per value instead of
+    a function call.
+
+    Model names enter the source only as ``repr`` literals, so none can change the code.
+    The output is exactly what walking the shapes member by member would produce.
+    """
+    source = _Source({"escape": _escape})
+    source.line(1, "append = out.append")
+    source.value(1, "value", None, shape, ())
+    code = "def render(value, name, out):\n" + "\n".join(source.lines)
+    exec(code, source.namespace)
+    return cast(_Renderer, source.namespace["render"])
+
+
+class _Source:
+    """The lines of a generated renderer and the names its code refers to."""
+
+    #: Python allows a function 20 nested blocks: shapes nested deeper than this are
+    #: rendered by a call to their own renderer.
+    MAX_DEPTH = 12
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        self.namespace = namespace
+        self.lines: list[str] = []
+        self._names = itertools.count()
+
+    def line(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
+
+    def name(self, prefix: str, value: object = None) -> str:
+        """A new name, bound to ``value`` in the namespace when one is given."""
+        name = f"{prefix}_{next(self._names)}"
+        if value is not None:
+            self.namespace[name] = value
+        return name
+
+    def value(
+        self,
+        depth: int,
+        var: str,
+        element: str | None,
+        shape: Shape,
+        enclosing: tuple[Shape, ...],
+    ) -> None:
+        """Render ``var`` of ``shape`` as ``element`` (``None``: the renderer's ``name``)."""
+        kind = shape.type_name
+        opening = "'<' + name + '>'" if element is None else repr(f"<{element}>")
+        closing = "'</' + name + '>'" if element is None else repr(f"</{element}>")
+        if kind in ("structure", "list", "map") and (
+            depth >= self.MAX_DEPTH or any(shape is s for s in enclosing)
+        ):
+            function = self.name("render", _renderer(shape))
+            target = "name" if element is None else repr(element)
+            self.line(depth, f"{function}({var}, {target}, out)")
+        elif kind == "structure":
+            self.line(depth, f"append({opening})")
+            self.structure(depth, var, cast(StructureShape, shape), (*enclosing, shape))
+            self.line(depth, f"append({closing})")
+        elif kind == "list":
+            item = cast(ListShape, shape).member
+            item_var = self.name("item")
+            self.line(depth, f"append({opening})")
+            self.line(depth, f"for {item_var} in {var}:")
+            item_name = item.serialization.get("name", "member")
+            self.value(depth + 1, item_var, item_name, item, (*enclosing, shape))
+            self.line(depth, f"append({closing})")
+        elif kind == "map":
+            key_shape, value_shape = cast(MapShape, shape).key, cast(MapShape, shape).value
+            key_name = key_shape.serialization.get("name", "key")
+            key, entry = self.name("key"), self.name("entry")
+            self.line(depth, f"append({opening})")
+            self.line(depth, f"for {key}, {entry} in {var}.items():")
+            self.line(
+                depth + 1,
+                f"append({f'<entry><{key_name}>'!r} + escape(str({key})) + {f'</{key_name}>'!r})",
+            )
+            value_name = value_shape.serialization.get("name", "value")
+            self.value(depth + 1, entry, value_name, value_shape, (*enclosing, shape))
+            self.line(depth + 1, "append('</entry>')")
+            self.line(depth, f"append({closing})")
+        elif (text := _TEXTS.get(kind)) is not None:
+            self.line(depth, f"append({opening} + {self.name('text', text)}({var}) + {closing})")
+        else:  # strings, numbers and anything else: escaped ``str``
+            self.line(depth, f"t = str({var})")
+            self.line(depth, "if '&' in t or '<' in t or '>' in t or '\\r' in t:")
+            self.line(depth + 1, "t = escape(t)")
+            self.line(depth, f"append({opening} + t + {closing})")
+
+    def structure(
+        self, depth: int, var: str, shape: StructureShape, enclosing: tuple[Shape, ...]
+    ) -> None:
+        """The body members of a structure, in model order, each only when present."""
+        get = self.name("get")
+        self.line(depth, f"{get} = {var}.get")
         for member_name, member in shape.members.items():
-            member_value = value.get(member_name)
-            if member_value is None or member.serialization.get("location"):
-                continue
+            if member.serialization.get("location"):
+                continue  # a header, URI label or query parameter, never in the body
             wire_name = member.serialization.get("name", member_name)
+            present = self.name("v")
+            self.line(depth, f"{present} = {get}({member_name!r})")
+            self.line(depth, f"if {present} is not None:")
             if member.type_name == "list" and member.serialization.get("flattened"):
-                item = cast(ListShape, member).member
-                for entry in member_value:
-                    _render(item, entry, wire_name, out)
+                item = self.name("item")
+                self.line(depth + 1, f"for {item} in {present}:")
+                member_shape = cast(ListShape, member).member
+                self.value(depth + 2, item, wire_name, member_shape, enclosing)
             else:
-                _render(member, member_value, wire_name, out)
-        out.append(f"</{name}>")
-    elif kind == "list":
-        item = cast(ListShape, shape).member
-        item_name = item.serialization.get("name", "member")
-        out.append(f"<{name}>")
-        for entry in value:
-            _render(item, entry, item_name, out)
-        out.append(f"</{name}>")
-    elif kind == "map":
-        key_shape, value_shape = cast(MapShape, shape).key, cast(MapShape, shape).value
-        key_name = key_shape.serialization.get("name", "key")
-        value_name = value_shape.serialization.get("name", "value")
-        out.append(f"<{name}>")
-        for key, entry in value.items():
-            out.append(f"<entry><{key_name}>{_escape(str(key))}</{key_name}>")
-            _render(value_shape, entry, value_name, out)
-            out.append("</entry>")
-        out.append(f"</{name}>")
-    else:
-        out.append(f"<{name}>{_text(shape, value)}</{name}>")
+                self.value(depth + 1, present, wire_name, member, enclosing)
 
 
-def _text(shape: Shape, value: Any) -> str:
-    kind = shape.type_name
-    if kind == "boolean":
-        return "true" if value else "false"
-    if kind == "timestamp":
-        return iso8601(value)
-    if kind == "blob":
-        return base64.b64encode(value).decode("ascii")
+def _string(value: Any) -> str:
     return _escape(str(value))
+
+
+def _boolean(value: Any) -> str:
+    return "true" if value else "false"
+
+
+def _blob(value: Any) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+#: The text of a scalar by the shape's type; anything else is written as a string.
+_TEXTS: dict[str, Callable[[Any], str]] = {
+    "boolean": _boolean,
+    "timestamp": iso8601,
+    "blob": _blob,
+}
