@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
 import unicodedata
-import weakref
 from collections.abc import Callable
 from typing import Any, cast
 
 from botocore.model import ListShape, MapShape, Shape, StringShape, StructureShape
+
+from ._per_shape import PerShape
 
 __all__ = ["NOT_XML", "Violation", "check", "xml_safe"]
 
@@ -57,43 +57,14 @@ def check(shape: Shape, value: Any, path: str = "") -> None:
     _checker(shape)(value, path)
 
 
-# Each shape's rules are gathered once into a function: the model's metadata is read at
-# compile time, and a call checks only the rules the shape has. The shapes of a model
-# botocore has loaded live as long as the model, so the functions are kept per shape
-# object, and go with it.
+# Each shape's rules are gathered once into a function (``_checker``, a ``PerShape``):
+# the model's metadata is read at compile time, and a call checks only the rules the
+# shape has.
 _Checker = Callable[[Any, str], None]
-_CHECKERS: weakref.WeakKeyDictionary[Shape, _Checker] = weakref.WeakKeyDictionary()
-_COMPILING = threading.RLock()
 
 
 def _nothing(value: Any, path: str) -> None:
     """The checker of a shape without rules (booleans, timestamps, blobs)."""
-
-
-def _checker(shape: Shape) -> _Checker:
-    found = _CHECKERS.get(shape)
-    if found is not None:
-        return found
-    with _COMPILING:
-        found = _CHECKERS.get(shape)
-        if found is not None:
-            return found
-        # A shape that contains itself reaches this one while it is being compiled:
-        # it gets a stand-in that calls the finished function.
-        done: list[_Checker] = []
-
-        def stand_in(value: Any, path: str) -> None:
-            done[0](value, path)
-
-        _CHECKERS[shape] = stand_in
-        try:
-            compiled = _compile(shape)
-        except BaseException:
-            del _CHECKERS[shape]
-            raise
-        done.append(compiled)
-        _CHECKERS[shape] = compiled
-        return compiled
 
 
 def _compile(shape: Shape) -> _Checker:
@@ -109,6 +80,9 @@ def _compile(shape: Shape) -> _Checker:
     if kind in ("integer", "long"):
         return _number_checker(shape)
     return _nothing
+
+
+_checker = PerShape[_Checker](_compile)
 
 
 def _structure_checker(shape: StructureShape) -> _Checker:

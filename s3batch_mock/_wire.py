@@ -16,8 +16,6 @@ import itertools
 import os
 import random
 import re
-import threading
-import weakref
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ from botocore.utils import parse_timestamp
 
 from ._clock import iso8601
 from ._errors import S3ControlError, invalid_input
+from ._per_shape import PerShape
 from ._validation import NOT_XML
 
 __all__ = [
@@ -510,39 +509,9 @@ def _escape(text: str) -> str:
     return text
 
 
-# Each shape is compiled once into a function that appends its XML to ``out``. The
-# shapes of a model botocore has loaded live as long as the model, so the functions
-# are kept per shape object, and go with it.
+# Each shape is compiled once (``_renderer``, a ``PerShape``) into a function that
+# appends its XML to ``out``.
 _Renderer = Callable[[Any, str, list[str]], None]
-_RENDERERS: weakref.WeakKeyDictionary[Shape, _Renderer] = weakref.WeakKeyDictionary()
-_COMPILING = threading.RLock()
-
-
-def _renderer(shape: Shape) -> _Renderer:
-    """The function rendering ``shape`` as ``<name>...</name>``, compiled on first use."""
-    found = _RENDERERS.get(shape)
-    if found is not None:
-        return found
-    with _COMPILING:
-        found = _RENDERERS.get(shape)
-        if found is not None:
-            return found
-        # A shape that contains itself reaches this one while it is being compiled:
-        # it gets a stand-in that calls the finished function.
-        done: list[_Renderer] = []
-
-        def stand_in(value: Any, name: str, out: list[str]) -> None:
-            done[0](value, name, out)
-
-        _RENDERERS[shape] = stand_in
-        try:
-            compiled = _compile(shape)
-        except BaseException:
-            del _RENDERERS[shape]
-            raise
-        done.append(compiled)
-        _RENDERERS[shape] = compiled
-        return compiled
 
 
 def _compile(shape: Shape) -> _Renderer:
@@ -560,6 +529,9 @@ def _compile(shape: Shape) -> _Renderer:
     code = "def render(value, name, out):\n" + "\n".join(source.lines)
     exec(code, source.namespace)
     return cast(_Renderer, source.namespace["render"])
+
+
+_renderer = PerShape[_Renderer](_compile)
 
 
 class _Source:
