@@ -22,6 +22,7 @@ import datetime
 import json
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -247,6 +248,12 @@ class _HTTPServer(ThreadingHTTPServer):
         with self.idle:
             self.connections.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (or is hung up on by ``stop()``) is no error."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     def drop_connections(self) -> None:
         """End every open connection: handlers waiting for a next request see EOF."""

@@ -19,7 +19,9 @@ import io
 import json
 import random
 import socket
+import struct
 import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -268,6 +270,23 @@ def test_stop_closes_idle_keep_alive_connections() -> None:
             ask_again()
     finally:
         conn.close()
+
+
+def test_a_client_resetting_its_connection_is_no_server_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with S3BatchServer() as server:
+        client = socket.create_connection((server.host, server.port), timeout=30)
+        client.sendall(b"GET /_s3batch/state HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.recv(12) == b"HTTP/1.1 200"
+        # Close with a TCP reset: the handler waiting for a next request gets ECONNRESET.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+        deadline = time.monotonic() + 10  # a safety net: the handler ends at once
+        while server._httpd.connections and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not server._httpd.connections
+    assert "Exception occurred" not in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- s3control
