@@ -17,7 +17,7 @@ Goals (issue #5):
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import _harness
@@ -26,25 +26,10 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto import mock_aws
 
 from s3batch_mock import S3Batch, mock_s3batch
-from s3batch_mock._hooks import _on_before_send
+from s3batch_mock._hooks import _Body, _on_before_send  # the same response body on both sides
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-
-
-class CannedBody:
-    """The raw body botocore reads a response from, as any ``before-send`` answer needs."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **kwargs: Any) -> Iterator[bytes]:
-        if self._data:
-            yield self._data
-
-    def read(self, *args: Any, **kwargs: Any) -> bytes:
-        data, self._data = self._data, b""
-        return data
 
 
 def client() -> Any:
@@ -99,7 +84,7 @@ def canned_client(status: int, headers: dict[str, str], body: bytes) -> Any:
     def answer(request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse:
         # A plain dict, as the mock passes: AWSResponse copies it into a HeadersDict.
         fields: Any = headers
-        return AWSResponse(request.url, status, fields, CannedBody(body))
+        return AWSResponse(request.url, status, fields, _Body(body))
 
     s3control.meta.events.unregister("before-send.s3-control", _on_before_send)
     s3control.meta.events.register("before-send.s3-control", answer)
