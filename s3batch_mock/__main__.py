@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import signal
 import socket
@@ -216,7 +217,7 @@ def _banner(server: S3BatchServer) -> str:
     url = server.url
     warning = (
         ""
-        if server.host in ("127.0.0.1", "::1", "localhost")
+        if _is_loopback(server.host)
         else "\nWARNING: not bound to loopback; anyone who can reach this port can use it."
     )
     return f"""s3batch_mock {__version__} serving S3 Batch Operations on {url}{warning}
@@ -226,6 +227,13 @@ No DNS or hosts-file change needed: use the server as endpoint and as HTTP proxy
   aws s3 mb s3://manifests && aws s3control list-jobs --account-id 123456789012
 State: curl {url}/_s3batch/state   Reset: curl -X POST {url}/_s3batch/reset
 Stop with Ctrl-C (or SIGTERM)."""
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -253,12 +253,7 @@ class Backend:
 
     def snapshot(self, job_id: str) -> Job:
         with self.lock:
-            self._settle()
-            record = self._jobs.get(job_id)
-            if record is None:
-                known = ", ".join(self._jobs) or "none"
-                raise KeyError(f"no job {job_id!r} in this mock (jobs: {known})")
-            return record.snapshot()
+            return self._get(job_id).snapshot()
 
     def snapshots(self, *, settle: bool = True) -> list[Job]:
         """Every job, oldest first; ``settle=False`` shows them as they are, without
@@ -266,12 +261,11 @@ class Backend:
         with self.lock:
             if settle:
                 self._settle()
-            return [r.snapshot() for r in sorted(self._jobs.values(), key=lambda r: r.sequence)]
+            return [r.snapshot() for r in self._jobs.values()]  # held in creation order
 
     def step(self, job_id: str) -> str:
         with self.lock:
-            self.snapshot(job_id)  # KeyError for an unknown id
-            record = self._jobs[job_id]
+            record = self._get(job_id)
             self._advance(record, now())
             return record.status
 
@@ -279,8 +273,7 @@ class Backend:
         """Advance one job (or all) until it rests, moving the jobs it waits for too."""
         with self.lock:
             if job_id is not None:
-                self.snapshot(job_id)
-                targets = [self._jobs[job_id]]
+                targets = [self._get(job_id)]
             else:
                 self._settle()
                 targets = list(self._jobs.values())
@@ -297,6 +290,15 @@ class Backend:
                     break
 
     # ------------------------------------------------------------------ internals
+
+    def _get(self, job_id: str) -> JobRecord:
+        """The controller's look-up, in any account and region; ``KeyError`` if unknown."""
+        self._settle()
+        record = self._jobs.get(job_id)
+        if record is None:
+            known = ", ".join(self._jobs) or "none"
+            raise KeyError(f"no job {job_id!r} in this mock (jobs: {known})")
+        return record
 
     def _find(self, account: str, region: str, job_id: str) -> JobRecord:
         self._settle()
@@ -315,13 +317,14 @@ class Backend:
         """
         if self.settings.progression != "poll" or record.status in lc.AT_REST:
             return
-        if not self._advance(record, now()) and alone and record.status in _WAITING:
+        if not self._advance(record, now()) and alone and record.status in lc.WAITING:
             # Waiting for a slot: on AWS the jobs holding the slots move on by
             # themselves, so they take a step too, and a loop that polls only the
             # waiting job still sees it start and finish.
-            ahead = self._first_waiting(record)
-            for other in self._peers(record):
-                if other.status in _OCCUPYING or (other is ahead and other is not record):
+            peers = self._peers(record)
+            ahead = _first_waiting(peers)
+            for other in peers:
+                if other.status in lc.OCCUPYING or (other is ahead and other is not record):
                     self._advance(other, now())
 
     def _settle(self) -> None:
@@ -365,7 +368,7 @@ class Backend:
     def _advance(self, record: JobRecord, at: datetime.datetime) -> bool:
         """One automatic step, if the scheduler lets the job start; True if it moved."""
         before = (record.status, record.succeeded_tasks + record.failed_tasks)
-        if record.status in _WAITING and not self._may_start(record, at):
+        if record.status in lc.WAITING and not self._may_start(record, at):
             return False
         record.step(self.runtime(), at)
         record.last_step_at = at
@@ -392,9 +395,9 @@ class Backend:
         if limit is None:
             return True
         peers = self._peers(record)
-        if self._first_waiting(record) is not record:
+        if _first_waiting(peers) is not record:
             return False
-        occupying = [r for r in peers if r.status in _OCCUPYING]
+        occupying = [r for r in peers if r.status in lc.OCCUPYING]
         if len(occupying) < limit:
             return True
         running = [r for r in occupying if r.status == lc.ACTIVE]
@@ -405,18 +408,13 @@ class Backend:
                 lowest.move(lc.PAUSING, at, reason)
         return False
 
-    def _first_waiting(self, record: JobRecord) -> JobRecord | None:
-        """The waiting job of ``record``'s account and region that starts next."""
-        waiting = [r for r in self._peers(record) if r.status in _WAITING]
-        return max(waiting, key=lambda r: (r.priority, -r.sequence), default=None)
-
     def _blocks(self, record: JobRecord, targets: list[JobRecord]) -> bool:
         """Whether ``record`` may hold up a waiting one of ``targets`` (same account and
         region, with ``max_active_jobs`` set)."""
         if self.settings.max_active_jobs is None or record in targets:
             return False
         return any(
-            t.status in _WAITING
+            t.status in lc.WAITING
             and t.account_id == record.account_id
             and t.region == record.region
             for t in targets
@@ -440,6 +438,7 @@ class Backend:
         if moment < self._next_deadline:
             return
         upcoming = _FAR_FUTURE
+        gone: set[str] = set()
         for record in list(self._jobs.values()):
             deadline = _deadline(record)
             if deadline is None:
@@ -452,12 +451,12 @@ class Backend:
                 upcoming = min(upcoming, deadline)
             else:
                 del self._jobs[record.job_id]
-                self._tokens = {k: v for k, v in self._tokens.items() if v[0] != record.job_id}
+                gone.add(record.job_id)
+        if gone:
+            self._tokens = {k: v for k, v in self._tokens.items() if v[0] not in gone}
         self._next_deadline = upcoming
 
 
-_WAITING = frozenset({lc.READY, lc.PAUSED})
-_OCCUPYING = frozenset({lc.ACTIVE, lc.PAUSING})
 _FAR_FUTURE = datetime.datetime.max.replace(tzinfo=datetime.UTC)
 #: How long AWS keeps an ended job, and waits for a Suspended job's confirmation.
 RETENTION = datetime.timedelta(days=90)
@@ -465,6 +464,12 @@ CONFIRMATION_WINDOW = datetime.timedelta(days=30)
 CONFIRMATION_TIMEOUT_REASON = (
     "The job was not confirmed within 30 days of being suspended, so it was failed."
 )
+
+
+def _first_waiting(peers: list[JobRecord]) -> JobRecord | None:
+    """The waiting job among ``peers`` (one account and region) that starts next."""
+    waiting = [r for r in peers if r.status in lc.WAITING]
+    return max(waiting, key=lambda r: (r.priority, -r.sequence), default=None)
 
 
 def _deadline(record: JobRecord) -> datetime.datetime | None:

@@ -13,6 +13,7 @@ import importlib
 import zlib
 from collections.abc import Callable, Iterable
 from functools import cache
+from typing import IO
 
 __all__ = ["UnsupportedAlgorithm", "checksum"]
 
@@ -100,8 +101,7 @@ def checksum(algorithm: str, chunks: Iterable[bytes]) -> str:
     return base64.b64encode(_ALGORITHMS[algorithm](chunks)).decode("ascii")
 
 
-def read_chunks(stream: object) -> Iterable[bytes]:
+def read_chunks(stream: IO[bytes]) -> Iterable[bytes]:
     """Chunks of a binary stream, so large bodies are never read whole."""
-    read = stream.read  # type: ignore[attr-defined]
-    while chunk := read(_CHUNK):
+    while chunk := stream.read(_CHUNK):
         yield chunk

@@ -15,6 +15,7 @@ from ._wire import (
     HttpRequest,
     HttpResponse,
     ParsedRequest,
+    UnknownRoute,
     new_request_id,
     operation_for,
     parse_request,
@@ -22,7 +23,7 @@ from ._wire import (
     render_result,
 )
 
-__all__ = ["Unserved", "serve"]
+__all__ = ["Unserved", "not_served", "serve"]
 
 
 class Unserved(Exception):
@@ -31,6 +32,15 @@ class Unserved(Exception):
     def __init__(self, operation: str) -> None:
         super().__init__(operation)
         self.operation = operation
+
+
+def not_served(exc: Unserved | UnknownRoute) -> str:
+    """What the hook and the server say about a request the mock does not serve."""
+    what = exc.operation if isinstance(exc, Unserved) else f"request {exc}"
+    return (
+        f"s3batch_mock does not serve s3control {what}; it serves the S3 Batch "
+        f"Operations job calls ({', '.join(sorted(SERVED_OPERATIONS))})."
+    )
 
 
 def serve(backend: Backend, request: HttpRequest) -> HttpResponse:

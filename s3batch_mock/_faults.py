@@ -97,18 +97,15 @@ class Faults:
         with self._lock:
             rules = self._errors.get(operation, [])
             for rule in rules:
-                if rule.remaining is not None:
+                if rule.remaining is None:  # a rate: this call may pass
+                    assert rule.rate is not None
+                    if rule.chance.random() >= rule.rate:
+                        continue
+                else:
                     rule.remaining -= 1
                     if rule.remaining == 0:
-                        rules.remove(rule)
-                    return S3ControlError(
-                        rule.message, code=rule.code, http_status=rule.http_status
-                    )
-                assert rule.rate is not None
-                if rule.chance.random() < rule.rate:
-                    return S3ControlError(
-                        rule.message, code=rule.code, http_status=rule.http_status
-                    )
+                        rules.remove(rule)  # safe: the loop ends here
+                return S3ControlError(rule.message, code=rule.code, http_status=rule.http_status)
         return None
 
     def delay_for(self, operation: str) -> float:

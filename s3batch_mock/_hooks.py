@@ -18,9 +18,8 @@ import botocore.handlers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
 from ._backend import Backend
-from ._dispatch import Unserved, serve
+from ._dispatch import Unserved, not_served, serve
 from ._errors import UnsupportedOperationError
-from ._service import SERVED_OPERATIONS
 from ._stores import moto_is_active
 from ._wire import CaseInsensitiveHeaders, HttpRequest, UnknownRoute
 
@@ -102,12 +101,9 @@ def _on_before_send(request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse |
     except (Unserved, UnknownRoute) as exc:
         if moto_is_active():
             return None  # moto's own before-send handler runs next and serves it
-        operation = exc.operation if isinstance(exc, Unserved) else f"request {exc}"
         raise UnsupportedOperationError(
-            f"s3batch_mock does not serve s3control {operation}; it serves the S3 Batch "
-            f"Operations job calls ({', '.join(sorted(SERVED_OPERATIONS))}). The call was "
-            "stopped before reaching the network. To have it answered, activate moto's "
-            "mock_aws as well, or stub it with botocore's Stubber."
+            f"{not_served(exc)} The call was stopped before reaching the network. To have "
+            "it answered, activate moto's mock_aws as well, or stub it with botocore's Stubber."
         ) from None
     # AWSResponse copies the headers into its own case-insensitive HeadersDict, so a
     # plain dict is all it needs (the stubs ask for the costlier email-based HTTPHeaders).

@@ -136,14 +136,14 @@ class JobRecord:
         self.failure_reasons.append((code, reason))
         self.move(lc.FAILING, at, reason)
 
-    def step(self, runtime: Runtime, at: datetime.datetime) -> str:
-        """Take one automatic step (none at rest); returns the status after it."""
+    def step(self, runtime: Runtime, at: datetime.datetime) -> None:
+        """Take one automatic step (none at rest)."""
         status = self.status
         if status == lc.NEW:
             self.move(lc.PREPARING, at)
         elif status == lc.PREPARING:
             self._prepare(runtime, at)
-        elif status in (lc.READY, lc.PAUSED):
+        elif status in lc.WAITING:
             self.move(lc.ACTIVE, at)
         elif status == lc.ACTIVE:
             self._run(runtime, at)
@@ -151,7 +151,6 @@ class JobRecord:
             self.move(lc.PAUSED, at)
         elif status in _ENDINGS:
             self._end(_ENDINGS[status], runtime, at)
-        return self.status
 
     def _prepare(self, runtime: Runtime, at: datetime.datetime) -> None:
         generator = self.request.get("ManifestGenerator", {}).get("S3JobManifestGenerator")
@@ -190,12 +189,11 @@ class JobRecord:
         try:
             state = self.execution.run(runtime.tasks_per_step)
         except ManifestError as exc:  # a row deep in the manifest could not be read
-            self.succeeded_tasks = self.execution.succeeded
-            self.failed_tasks = self.execution.failed
             self.fail(exc.code, exc.reason, at)
             return
-        self.succeeded_tasks = self.execution.succeeded
-        self.failed_tasks = self.execution.failed
+        finally:  # the tasks that ran count either way
+            self.succeeded_tasks = self.execution.succeeded
+            self.failed_tasks = self.execution.failed
         if state == "threshold":
             self.fail("TaskFailureThresholdExceeded", THRESHOLD_REASON, at)
         elif state == "done":

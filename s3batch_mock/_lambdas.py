@@ -122,11 +122,11 @@ def invoke(
         )
     schema = operation.get("InvocationSchemaVersion", "1.0")
     task_id = base64.b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+    name, qualifier = _function_key(function_arn)
     result = LambdaResult(False, 200, "TemporaryFailure", "")
     for _ in range(MAX_ATTEMPTS):
         invocation_id = base64.b64encode(uuid.uuid4().bytes).decode("ascii")
         event = _event(schema, invocation_id, job_id, task_id, bucket, key, version_id, operation)
-        name, qualifier = _function_key(function_arn)
         context = LambdaContext(
             function_name=name,
             invoked_function_arn=function_arn,

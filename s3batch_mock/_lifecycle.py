@@ -20,13 +20,14 @@ __all__ = [
     "FAILED",
     "FAILING",
     "NEW",
+    "OCCUPYING",
     "PAUSED",
     "PAUSING",
     "PREPARING",
     "READY",
-    "STATUSES",
     "SUSPENDED",
     "TERMINAL",
+    "WAITING",
     "requested_status",
 ]
 
@@ -44,13 +45,13 @@ CANCELLED = "Cancelled"
 FAILING = "Failing"
 FAILED = "Failed"
 
-STATUSES = (
-    NEW, PREPARING, SUSPENDED, READY, ACTIVE, PAUSING, PAUSED,
-    COMPLETING, COMPLETE, CANCELLING, CANCELLED, FAILING, FAILED,
-)  # fmt: skip
 TERMINAL = frozenset({COMPLETE, CANCELLED, FAILED})
 #: A job at rest takes no automatic step: terminal, or waiting for confirmation.
 AT_REST = TERMINAL | {SUSPENDED}
+#: Waiting for a slot: the next automatic step makes the job Active.
+WAITING = frozenset({READY, PAUSED})
+#: Holding one of the ``max_active_jobs`` slots.
+OCCUPYING = frozenset({ACTIVE, PAUSING})
 
 #: Every edge a job may take, automatic or requested. Tests assert histories against it.
 ALLOWED: dict[str, frozenset[str]] = {

@@ -189,7 +189,7 @@ def _inventory_rows(
                 exc.code,
                 f"Reading the inventory data file s3://{bucket}/{data_key} failed: {exc.message}",
             ) from None
-        with gzip.open(data, "rb") as unzipped:
+        with data, gzip.open(data, "rb") as unzipped:
             # Inventories write a null version as an empty string, which Batch
             # Operations rejects for that task (only the literal "null" is accepted).
             yield from _csv_rows(cast(IO[bytes], unzipped), fields)

@@ -41,7 +41,13 @@ import botocore.config
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from ._stores import CopySpec, ObjectInfo, ObjectStoreError, moto_is_active
+from ._stores import (
+    CopySpec,
+    ObjectInfo,
+    ObjectStoreError,
+    check_retention_change,
+    moto_is_active,
+)
 
 __all__ = ["MotoStore", "moto_is_active"]
 
@@ -198,13 +204,11 @@ class MotoStore:
         Object-lock state, checksums and restore expiry all come from HEAD's own
         headers, so a head costs one or two calls rather than one per sub-resource.
         """
-        s3 = self._s3()
         response = self._head(bucket, key, version_id)
-        found_version = response.get("VersionId")
         tags: Mapping[str, str] = _EMPTY
         if response.get("TagCount"):
-            params = _version_params(bucket, key, found_version)
-            tags = MappingProxyType(_tag_dict(_call(s3.get_object_tagging, **params)))
+            params = _version_params(bucket, key, response.get("VersionId"))
+            tags = MappingProxyType(_tag_dict(_call(self._s3().get_object_tagging, **params)))
         return _object_info(bucket, key, response, tags)
 
     def open(self, bucket: str, key: str, version_id: str | None = None) -> IO[bytes]:
@@ -255,9 +259,14 @@ class MotoStore:
         bucket's ACL; it does read the grant headers, which S3 takes too. It also
         ignores ``versionId``, so the version is checked here to fail as S3 would.
         """
-        s3 = self._s3()
         if version_id is not None:
             self._head(bucket, key, version_id)
+        self._set_acl(bucket, key, version_id, acl)
+
+    def _set_acl(
+        self, bucket: str, key: str, version_id: str | None, acl: Mapping[str, Any]
+    ) -> None:
+        s3 = self._s3()
         params = _version_params(bucket, key, version_id)
         if "Canned" in acl:
             _call(s3.put_object_acl, **params, ACL=acl["Canned"])
@@ -276,6 +285,9 @@ class MotoStore:
         """Check lock, then the version, then set: moto crashes on a missing version."""
         self._require_object_lock(bucket)
         self._head(bucket, key, version_id)
+        self._set_legal_hold(bucket, key, version_id, status)
+
+    def _set_legal_hold(self, bucket: str, key: str, version_id: str | None, status: str) -> None:
         _call(
             self._s3().put_object_legal_hold,
             **_version_params(bucket, key, version_id),
@@ -298,26 +310,20 @@ class MotoStore:
         the same job would succeed under moto and fail under ``EmbeddedStore``.
         """
         self._require_object_lock(bucket)
+        self._set_retention(bucket, key, version_id, mode, until, bypass_governance)
+
+    def _set_retention(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        mode: str,
+        until: datetime.datetime,
+        bypass_governance: bool,
+    ) -> None:
+        """``put_retention`` once the bucket is known to have object lock."""
         current = _object_info(bucket, key, self._head(bucket, key, version_id), _EMPTY)
-        shortened = current.retain_until is not None and until < current.retain_until
-        changed_mode = current.retention_mode is not None and mode != current.retention_mode
-        if current.retention_mode == "COMPLIANCE" and (shortened or changed_mode):
-            raise ObjectStoreError(
-                "AccessDenied",
-                403,
-                "Access Denied: a COMPLIANCE retention cannot be shortened or changed to "
-                "GOVERNANCE",
-            )
-        if (
-            current.retention_mode == "GOVERNANCE"
-            and (shortened or changed_mode)
-            and not bypass_governance
-        ):
-            raise ObjectStoreError(
-                "AccessDenied",
-                403,
-                "Access Denied: shortening a GOVERNANCE retention needs BypassGovernanceRetention",
-            )
+        check_retention_change(current, mode, until, bypass_governance)
         _call(
             self._s3().put_object_retention,
             **_version_params(bucket, key, version_id),
@@ -413,12 +419,14 @@ class MotoStore:
             # moto says NoSuchVersion for ?versionId=null of a deleted key.
             raise self._missing(source.bucket, source.key, source.version_id) from None
         version_id: str | None = response.get("VersionId")
+        # The copy made this version, and object lock was checked before it: set
+        # what CopyObject could not without checking either again.
         if spec.acl is not None and "Canned" not in spec.acl:
-            self.put_acl(bucket, key, version_id, spec.acl)
+            self._set_acl(bucket, key, version_id, spec.acl)
         if spec.legal_hold:
-            self.put_legal_hold(bucket, key, version_id, spec.legal_hold)
+            self._set_legal_hold(bucket, key, version_id, spec.legal_hold)
         if spec.retention_mode and spec.retain_until:
-            self.put_retention(
+            self._set_retention(
                 bucket, key, version_id, spec.retention_mode, spec.retain_until, False
             )
         return self.head(bucket, key, version_id)

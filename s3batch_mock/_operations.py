@@ -75,7 +75,13 @@ def _prepare_tagging(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _prepare_copy(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {**params, "Spec": _copy_spec(params)}
+    prefix = params.get("TargetKeyPrefix")
+    return {
+        **params,
+        "Spec": _copy_spec(params),
+        "TargetBucket": split_arn(params["TargetResource"])[0],
+        "KeyFolder": f"{prefix.rstrip('/')}/" if prefix else "",
+    }
 
 
 def _put_tagging(params: Mapping[str, Any], task: Task, context: Context) -> Outcome:
@@ -117,10 +123,7 @@ def _copy(params: Mapping[str, Any], task: Task, context: Context) -> Outcome:
             "At least one of the pre-conditions "
             f"you specified did not hold: modified since {until.isoformat()}",
         )
-    bucket = split_arn(params["TargetResource"])[0]
-    prefix = params.get("TargetKeyPrefix")
-    key = f"{prefix.rstrip('/')}/{task.key}" if prefix else task.key
-    store.copy(source, bucket, key, params["Spec"])
+    store.copy(source, params["TargetBucket"], params["KeyFolder"] + task.key, params["Spec"])
     return SUCCEEDED
 
 

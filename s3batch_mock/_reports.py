@@ -34,7 +34,7 @@ _SPOOL_BYTES = 1 << 20
 
 
 class _ResultFile:
-    """One results CSV being written: spooled rows and their running MD5."""
+    """One results CSV being written: spooled rows and how many there are."""
 
     def __init__(self) -> None:
         self.file: IO[bytes] = tempfile.SpooledTemporaryFile(_SPOOL_BYTES)  # noqa: SIM115
@@ -62,7 +62,8 @@ class ReportWriter:
         self.enabled = bool(report.get("Enabled"))
         self.failed_only = report.get("ReportScope") == "FailedTasksOnly"
         self._report = report
-        self._files = {"succeeded": _ResultFile(), "failed": _ResultFile()}
+        # No spool at all for a job without a report.
+        self._files = {"succeeded": _ResultFile(), "failed": _ResultFile()} if self.enabled else {}
 
     def add(self, task: Task, outcome: Outcome) -> None:
         if not self.enabled or (outcome.succeeded and self.failed_only):

@@ -33,10 +33,9 @@ from urllib.parse import parse_qsl, urlsplit
 from ._backend import Backend, Settings
 from ._clock import iso8601
 from ._controller import S3Batch
-from ._dispatch import Unserved, serve
+from ._dispatch import Unserved, not_served, serve
 from ._errors import S3ControlError
 from ._s3_api import ObjectRequest, StreamingResponse, address, serve_object
-from ._service import SERVED_OPERATIONS
 from ._wire import (
     MAX_BODY_BYTES,
     HttpRequest,
@@ -171,13 +170,7 @@ class S3BatchServer:
         try:
             return serve(self.backend, request)
         except (Unserved, UnknownRoute) as exc:
-            what = exc.operation if isinstance(exc, Unserved) else f"request {exc}"
-            return _xml_error(
-                501,
-                "NotImplemented",
-                f"s3batch_mock does not serve s3control {what}; it serves the S3 Batch "
-                f"Operations job calls ({', '.join(sorted(SERVED_OPERATIONS))}).",
-            )
+            return _xml_error(501, "NotImplemented", not_served(exc))
 
     def _control(self, method: str, name: str, query: str) -> HttpResponse:
         params = dict(parse_qsl(query))

@@ -33,6 +33,7 @@ __all__ = [
     "ObjectInfo",
     "ObjectStore",
     "ObjectStoreError",
+    "check_retention_change",
     "moto_is_active",
 ]
 
@@ -386,24 +387,9 @@ class EmbeddedStore:
     ) -> None:
         self._require_object_lock(bucket)
         with self._lock:
-            current = self.head(bucket, key, version_id)
-            shortened = current.retain_until is not None and until < current.retain_until
-            changed_mode = current.retention_mode is not None and mode != current.retention_mode
-            if current.retention_mode == "COMPLIANCE" and (shortened or changed_mode):
-                raise ObjectStoreError(
-                    "AccessDenied",
-                    403,
-                    "Access Denied: a COMPLIANCE retention cannot be "
-                    "shortened or changed to GOVERNANCE",
-                )
-            governed = current.retention_mode == "GOVERNANCE" and (shortened or changed_mode)
-            if governed and not bypass_governance:
-                raise ObjectStoreError(
-                    "AccessDenied",
-                    403,
-                    "Access Denied: shortening a GOVERNANCE retention "
-                    "needs BypassGovernanceRetention",
-                )
+            check_retention_change(
+                self.head(bucket, key, version_id), mode, until, bypass_governance
+            )
             self._change(bucket, key, version_id, retention_mode=mode, retain_until=until)
 
     def restore(self, bucket: str, key: str, version_id: str | None, days: int | None) -> None:
@@ -526,6 +512,28 @@ class EmbeddedStore:
             "NoSuchVersion",
             404,
             f"The specified version does not exist: s3://{bucket}/{key}?versionId={version_id}",
+        )
+
+
+def check_retention_change(
+    current: ObjectInfo, mode: str, until: datetime.datetime, bypass_governance: bool
+) -> None:
+    """S3's rule for replacing a retention: COMPLIANCE can never be shortened or have its
+    mode changed; GOVERNANCE only with BypassGovernanceRetention."""
+    shortened = current.retain_until is not None and until < current.retain_until
+    changed_mode = current.retention_mode is not None and mode != current.retention_mode
+    if current.retention_mode == "COMPLIANCE" and (shortened or changed_mode):
+        raise ObjectStoreError(
+            "AccessDenied",
+            403,
+            "Access Denied: a COMPLIANCE retention cannot be shortened or changed to GOVERNANCE",
+        )
+    governed = current.retention_mode == "GOVERNANCE" and (shortened or changed_mode)
+    if governed and not bypass_governance:
+        raise ObjectStoreError(
+            "AccessDenied",
+            403,
+            "Access Denied: shortening a GOVERNANCE retention needs BypassGovernanceRetention",
         )
 
 

@@ -426,6 +426,33 @@ def test_inventory_manifest_etag_mismatch_fails_job(s3batch: S3Batch) -> None:
     assert "etag" in reason.lower()
 
 
+def test_inventory_data_files_are_closed_once_read(s3batch: S3Batch) -> None:
+    opened: list[Any] = []
+
+    class Recording:
+        """The embedded store, keeping every stream it hands out."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(s3batch.objects, name)
+
+        def open(self, bucket: str, key: str, version_id: str | None = None) -> Any:
+            stream = s3batch.objects.open(bucket, key, version_id)
+            opened.append(stream)
+            return stream
+
+    etag = put_inventory(
+        s3batch,
+        {"data/1.csv.gz": ['"src","a.txt","","true","5"'], "data/2.csv.gz": []},
+    )
+    request = {"Manifest": inventory_manifest(etag)}
+
+    tasks = list(open_tasks(Recording(), request))
+
+    assert [(t.bucket, t.key) for t in tasks] == [("src", "a.txt")]
+    assert len(opened) == 3  # manifest.json and both data files
+    assert all(stream.closed for stream in opened)
+
+
 # --------------------------------------------------------------------------- generated manifests
 
 SOURCE_KEYS = (

@@ -782,6 +782,33 @@ def test_copy_with_object_lock(s3: Any, store: MotoStore, source: Any) -> None:
     assert (info.legal_hold, info.retention_mode, info.retain_until) == ("ON", "GOVERNANCE", until)
 
 
+def test_copy_with_object_lock_and_grants_checks_nothing_twice(
+    s3: Any, store: MotoStore, source: Any
+) -> None:
+    s3.create_bucket(Bucket="locked", ObjectLockEnabledForBucket=True)
+    sent: list[str] = []
+    store._s3().meta.events.register("before-call.s3", lambda model, **_: sent.append(model.name))
+    grants = {"Grants": [{"Grantee": {"ID": "reader"}, "Permission": "READ"}]}
+    spec = CopySpec(
+        acl=grants, legal_hold="ON", retention_mode="GOVERNANCE", retain_until=_future(7)
+    )
+
+    info = store.copy(source, "locked", "k", spec)
+
+    assert (info.legal_hold, info.retention_mode) == ("ON", "GOVERNANCE")
+    # One lock check before the copy; one HEAD for the retention rules, one for the result.
+    assert sent == [
+        "GetObjectLockConfiguration",
+        "CopyObject",
+        "PutObjectAcl",
+        "PutObjectLegalHold",
+        "HeadObject",
+        "PutObjectRetention",
+        "HeadObject",
+        "GetObjectTagging",
+    ]
+
+
 def test_copy_with_object_lock_into_a_plain_bucket_copies_nothing(
     s3: Any, store: MotoStore, source: Any
 ) -> None:

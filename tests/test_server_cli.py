@@ -29,6 +29,8 @@ from urllib.parse import quote
 import pytest
 
 import s3batch_mock
+from s3batch_mock import S3BatchServer
+from s3batch_mock.__main__ import _banner
 from tests.conftest import ACCOUNT, ROLE
 
 pytestmark = pytest.mark.skipif(
@@ -436,3 +438,16 @@ def test_a_port_out_of_range_is_a_one_line_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "70000" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("host", "warned"), [("127.0.0.1", False), ("127.0.0.2", False), ("0.0.0.0", True)]
+)
+def test_the_banner_warns_only_off_loopback(host: str, warned: bool) -> None:
+    server = S3BatchServer(host)  # bound, never started: only the banner is wanted
+    try:
+        banner = _banner(server)
+    finally:
+        server.stop()
+    assert banner.splitlines()[0].endswith(f"on http://{host}:{server.port}")
+    assert ("WARNING: not bound to loopback" in banner) is warned

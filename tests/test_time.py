@@ -5,6 +5,7 @@ awaiting confirmation (design sections 3 and 5; aws-semantics 3.1, 3.2 and 4.4).
 from __future__ import annotations
 
 import datetime
+import functools
 import itertools
 import json
 from collections.abc import Callable, Iterator
@@ -416,6 +417,32 @@ def test_expiry_spares_younger_jobs(clock: Clock) -> None:
         assert_present(batch, client, young, "Complete")
         clock.move_to(START + 10 * DAY + RETENTION)
         assert_gone(batch, client, young)
+
+
+def test_expired_jobs_free_their_tokens_and_only_theirs(clock: Clock) -> None:
+    with mock_for("manual") as batch:
+        client = s3control()
+        etag = put_manifest(batch)
+        create = functools.partial(csv_manifest_job, client, etag, ConfirmationRequired=False)
+        old = [create(ClientRequestToken=f"old-{n}") for n in range(2)]
+        for job_id in old:
+            batch.run(job_id)
+        clock.advance(10 * DAY)
+        young = create(ClientRequestToken="young")
+        batch.run(young)
+
+        clock.move_to(START + RETENTION + SECOND)
+        for job_id in old:
+            assert_gone(batch, client, job_id)
+        # The tokens of the expired jobs name nothing now: a different request may
+        # use them, and gets a new job.
+        reused = [create(ClientRequestToken=f"old-{n}", Priority=n + 1) for n in range(2)]
+        assert set(reused).isdisjoint(old)
+        assert [describe(client, job_id)["Priority"] for job_id in reused] == [1, 2]
+        # The young job's token still names it, and still refuses a different request.
+        assert create(ClientRequestToken="young") == young
+        with pytest.raises(client.exceptions.IdempotencyException):
+            create(ClientRequestToken="young", Priority=99)
 
 
 OBSERVERS = ("DescribeJob", "ListJobs", "GetJobTagging", "batch.job", "batch.jobs")

@@ -282,34 +282,20 @@ def test_report_bucket_must_be_an_s3_arn(s3batch: S3Batch) -> None:
     _create_rejected(s3batch, "Report.Bucket", "pattern", Report={**REPORT, "Bucket": "reports"})
 
 
-def test_csv_manifest_fields_without_key_are_rejected(s3batch: S3Batch) -> None:
+@pytest.mark.parametrize(
+    ("spec", "path", "phrase"),
+    [
+        ({"Fields": ["Bucket", "VersionId"]}, "Manifest.Spec.Fields", "Key"),  # no Key
+        ({"Fields": ["Bucket", "Name"]}, "Manifest.Spec.Fields[1]", "must be one of"),
+        ({"Format": "CSV"}, "Manifest.Spec.Format", "must be one of"),
+    ],
+    ids=["fields-without-key", "field-name-not-in-enum", "format-not-in-enum"],
+)
+def test_bad_manifest_spec_is_rejected(
+    s3batch: S3Batch, spec: dict[str, Any], path: str, phrase: str
+) -> None:
     etag = _etag(s3batch)
-    _create_rejected(
-        s3batch,
-        "Manifest.Spec.Fields",
-        "Key",
-        Manifest=_manifest(etag, Fields=["Bucket", "VersionId"]),
-    )
-
-
-def test_manifest_field_names_are_an_enum(s3batch: S3Batch) -> None:
-    etag = _etag(s3batch)
-    _create_rejected(
-        s3batch,
-        "Manifest.Spec.Fields[1]",
-        "must be one of",
-        Manifest=_manifest(etag, Fields=["Bucket", "Name"]),
-    )
-
-
-def test_manifest_format_is_an_enum(s3batch: S3Batch) -> None:
-    etag = _etag(s3batch)
-    _create_rejected(
-        s3batch,
-        "Manifest.Spec.Format",
-        "must be one of",
-        Manifest=_manifest(etag, Format="CSV"),
-    )
+    _create_rejected(s3batch, path, phrase, Manifest=_manifest(etag, **spec))
 
 
 @pytest.mark.parametrize("arn", ["s3://manifests/manifest.csv", "arn:aws:iam::b/m.csv"])
