@@ -72,6 +72,8 @@ class _Scope:
             if self.depth:
                 return
             _hooks.deactivate()
+            if self.backend is not None:
+                self.backend.ended = True
             self.backend = None
             for name, value in self.saved_env.items():
                 if value is None:
