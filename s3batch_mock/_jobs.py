@@ -103,10 +103,9 @@ class JobRecord:
 
     @functools.cached_property
     def arn(self) -> str:  # job ID, account and region never change
-        partition = "aws-cn" if self.region.startswith("cn-") else "aws"
-        if self.region.startswith("us-gov-"):
-            partition = "aws-us-gov"
-        return f"arn:{partition}:s3:{self.region}:{self.account_id}:job/{self.job_id}"
+        return (
+            f"arn:{partition_of(self.region)}:s3:{self.region}:{self.account_id}:job/{self.job_id}"
+        )
 
     @property
     def operation_name(self) -> str:
