@@ -16,6 +16,7 @@ from ._manifests import (
     open_tasks,
     split_arn,
 )
+from ._partitions import partition_of
 from ._stores import ObjectStoreError
 
 __all__ = ["Job", "JobRecord", "Transition"]
