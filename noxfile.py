@@ -10,8 +10,9 @@ nox.options.reuse_existing_virtualenvs = True
 PYTHONS = ["3.11", "3.12", "3.13"]
 # The oldest botocore/boto3 we support (the floor in pyproject.toml) and the newest.
 BOTOCORE = ["oldest", "latest"]
-# awscli 1.45.0 is the release that pins botocore 1.43.0.
-OLDEST = ["botocore==1.43.0", "boto3==1.43.0", "awscli==1.45.0"]
+# awscli 1.45.0 is the release that pins botocore 1.43.0; aiobotocore 3.7.0 is the
+# oldest release that allows botocore 1.43.0 (and so the oldest we support).
+OLDEST = ["botocore==1.43.0", "boto3==1.43.0", "awscli==1.45.0", "aiobotocore==3.7.0"]
 
 
 @nox.session(python=PYTHONS)

@@ -15,7 +15,14 @@ import _harness
 
 HERE = Path(__file__).resolve().parent
 #: Quick ones first; the execution benchmark (minutes, in full) last.
-BENCHMARKS = ("bench_calls.py", "bench_listing.py", "bench_import.py", "bench_execution.py")
+BENCHMARKS = (
+    "bench_calls.py",
+    "bench_listing.py",
+    "bench_import.py",
+    "bench_tests.py",
+    "bench_locks.py",
+    "bench_execution.py",
+)
 
 
 def main() -> int:

@@ -4,26 +4,33 @@ from s3batch_mock import mock_s3batch
 
 @mock_s3batch
 def test_my_batch_code(): ...
+
+Names are loaded when first used, so importing the package (as pytest does for the
+plugin) costs nothing until a mock is wanted. Every botocore client is served while a
+mock is active, however and whenever it was created.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from ._backend import Call
-from ._controller import S3Batch
-from ._errors import S3BatchMockError, UnsupportedOperationError
-from ._hooks import install as _install
-from ._hooks import patch_client
-from ._jobs import Job, Transition
-from ._mock import S3BatchMock, current_batch, mock_s3batch
-from ._server import S3BatchServer
-from ._stores import EmbeddedStore, ObjectInfo, ObjectStore, ObjectStoreError
+if TYPE_CHECKING:
+    from ._backend import Call
+    from ._controller import S3Batch
+    from ._errors import AWSCallRefused, S3BatchMockError, UnsupportedOperationError
+    from ._hooks import patch_client
+    from ._jobs import Job, Transition
+    from ._mock import S3BatchMock, current_batch, mock_s3batch
+    from ._server import S3BatchServer
+    from ._stores import EmbeddedStore, MockEndedError, ObjectInfo, ObjectStore, ObjectStoreError
 
 __all__ = [
+    "AWSCallRefused",
     "Call",
     "EmbeddedStore",
     "Job",
+    "MockEndedError",
     "ObjectInfo",
     "ObjectStore",
     "ObjectStoreError",
@@ -39,9 +46,45 @@ __all__ = [
     "patch_client",
 ]
 
-try:
-    __version__ = version("s3batch_mock")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+#: Where each public name lives.
+_HOMES = {
+    "AWSCallRefused": "_errors",
+    "Call": "_backend",
+    "EmbeddedStore": "_stores",
+    "Job": "_jobs",
+    "MockEndedError": "_stores",
+    "ObjectInfo": "_stores",
+    "ObjectStore": "_stores",
+    "ObjectStoreError": "_stores",
+    "S3Batch": "_controller",
+    "S3BatchMock": "_mock",
+    "S3BatchMockError": "_errors",
+    "S3BatchServer": "_server",
+    "Transition": "_jobs",
+    "UnsupportedOperationError": "_errors",
+    "current_batch": "_mock",
+    "mock_s3batch": "_mock",
+    "patch_client": "_hooks",
+}
 
-_install()
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+        try:
+            value: Any = version("s3batch_mock")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            value = "0.0.0"
+    elif name in _HOMES:
+        module = importlib.import_module(f"{__name__}.{_HOMES[name]}")
+        value = getattr(module, name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # Not cached here: the submodule is the one home of each name (a test tool that
+    # unloads and reloads submodules, as pytester does, then gets the live one).
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

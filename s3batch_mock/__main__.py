@@ -251,9 +251,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT}; 0 picks a free one)"
     )
     server.add_argument("--progression", choices=PROGRESSIONS, default="poll")
-    server.add_argument("--step-seconds", type=float, default=1.0)
-    server.add_argument("--max-active-jobs", type=int, default=None)
-    server.add_argument("--tasks-per-step", type=int, default=1000)
+    server.add_argument(
+        "--step-seconds",
+        type=float,
+        default=1.0,
+        help="clock mode step (1.0; over 0, at most a year)",
+    )
+    server.add_argument(
+        "--max-active-jobs", type=int, default=None, help="per account and region (1 to 10**9)"
+    )
+    server.add_argument(
+        "--tasks-per-step", type=int, default=1000, help="tasks per step (1000; 1 to 10**9)"
+    )
     server.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
     if args.command == "serve":

@@ -1,8 +1,16 @@
-"""The backend: every job of one mock scope, per (account, region), under one lock.
+"""The backend: every job of one mock scope, per (account, region).
 
 It owns identity (job IDs, ARNs), idempotency tokens, tags, listing and paging, and
 when jobs move: automatic steps according to the progression mode, requested ones
 through the lifecycle rules. Inputs arrive already validated by the service layer.
+
+Locking: one lock guards the job and token maps and every job record, and is held
+only for bookkeeping, never across a step's work. A step that reads a manifest, runs
+tasks (calling Lambda handlers) or writes a report marks its job busy, releases the
+lock for the work, and applies the outcome under the lock afterwards
+(``_advance``). Whoever meets a busy job meanwhile (another thread, or a handler of
+that very job calling back) does not step it: it sees the job as it stands. So a
+handler may call any operation, and one account's manifest holds up no other call.
 """
 
 from __future__ import annotations
@@ -49,8 +57,12 @@ class Backend:
         self.settings = settings
         #: Set when the mock scope that owns this backend has ended (see _mock._Scope).
         self.ended = False
+        #: Held for bookkeeping only: never across a step's work (see the module doc).
+        #: Reentrant for callers outside the backend; the backend takes it once per call.
         self.lock = threading.RLock()
-        self.embedded = EmbeddedStore()
+        #: Notified whenever a busy job's step has been applied (``run`` waits on it).
+        self._stepped = threading.Condition(self.lock)
+        self.embedded = EmbeddedStore(ended=lambda: self.ended)
         self.lambdas = LambdaRegistry()
         self.faults = Faults()
         self._moto: ObjectStore | None = None
@@ -78,7 +90,7 @@ class Backend:
         if self._moto is None:
             from ._moto_store import MotoStore  # noqa: PLC0415 - imports boto3's S3 model: only when needed
 
-            self._moto = MotoStore()
+            self._moto = MotoStore(ended=lambda: self.ended)
         return self._moto
 
     def runtime(self) -> Runtime:
@@ -240,7 +252,12 @@ class Backend:
             return record.status
 
     def run(self, job_id: str | None = None) -> None:
-        """Advance one job (or all) until it rests, moving the jobs it waits for too."""
+        """Advance one job (or all) until it rests, moving the jobs it waits for too.
+
+        A job another thread is stepping is waited for; one this thread is stepping
+        (``run`` called from its own Lambda handler) is left as it is.
+        """
+        me = threading.get_ident()
         with self.lock:
             if job_id is not None:
                 targets = [self._get(job_id)]
@@ -256,8 +273,13 @@ class Backend:
                     for record in list(self._jobs.values()):
                         if record.status not in lc.AT_REST and self._blocks(record, targets):
                             moved |= self._advance(record, now())
-                if not moved:
+                if moved:
+                    continue
+                elsewhere = [r for r in self._jobs.values() if r.busy not in (None, me)]
+                if not any(r in targets or self._blocks(r, targets) for r in elsewhere):
                     break
+                # Another thread is stepping a job this run needs: wait for its outcome.
+                self._stepped.wait(_WAIT_SECONDS)
 
     # ------------------------------------------------------------------ internals
 
@@ -319,7 +341,7 @@ class Backend:
             pending = [
                 r
                 for r in self._jobs.values()
-                if r.status not in lc.AT_REST and r.job_id not in waiting
+                if r.status not in lc.AT_REST and r.busy is None and r.job_id not in waiting
             ]
             if not pending:
                 return
@@ -336,11 +358,29 @@ class Backend:
                 waiting.add(record.job_id)
 
     def _advance(self, record: JobRecord, at: datetime.datetime) -> bool:
-        """One automatic step, if the scheduler lets the job start; True if it moved."""
+        """One automatic step, if the scheduler lets the job start; True if it moved.
+
+        Called with the lock held once. A step with work (a manifest to read, tasks to
+        run, a report to write) runs it with the lock released and the job marked
+        busy; a busy job is not stepped again, by this thread or another, until that
+        step's outcome is applied.
+        """
+        if record.busy is not None:
+            return False
         before = (record.status, record.succeeded_tasks + record.failed_tasks)
         if record.status in lc.WAITING and not self._may_start(record, at):
             return False
-        record.step(self.runtime(), at)
+        work = record.step(self.runtime(), at)
+        if work is not None:
+            record.busy = threading.get_ident()
+            self.lock.release()
+            try:
+                apply = work()
+            finally:
+                self.lock.acquire()
+                record.busy = None
+                self._stepped.notify_all()
+            apply()
         record.last_step_at = at
         self._note(record)
         return (record.status, record.succeeded_tasks + record.failed_tasks) != before
@@ -415,7 +455,7 @@ class Backend:
                 continue
             if deadline <= moment and record.status == lc.SUSPENDED:
                 record.fail("ConfirmationTimeout", CONFIRMATION_TIMEOUT_REASON, deadline)
-                record.step(self.runtime(), deadline)  # Failing -> Failed
+                self._advance(record, deadline)  # Failing -> Failed: no work, no report
                 deadline = _deadline(record) or _FAR_FUTURE  # now its retention ends
             if deadline > moment:
                 upcoming = min(upcoming, deadline)
@@ -428,6 +468,8 @@ class Backend:
 
 
 _FAR_FUTURE = datetime.datetime.max.replace(tzinfo=datetime.UTC)
+#: How long ``run`` waits at most before looking again at a job another thread steps.
+_WAIT_SECONDS = 0.5
 #: How long AWS keeps an ended job, and waits for a Suspended job's confirmation.
 RETENTION = datetime.timedelta(days=90)
 CONFIRMATION_WINDOW = datetime.timedelta(days=30)

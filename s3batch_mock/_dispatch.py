@@ -7,9 +7,10 @@ recorded in the backend's call list, successes and errors alike.
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from ._backend import Backend, Call
-from ._errors import S3ControlError
+from ._errors import S3ControlError, invalid_input
 from ._service import SERVED_OPERATIONS, handle
 from ._wire import (
     HttpRequest,
@@ -51,6 +52,17 @@ def serve(backend: Backend, request: HttpRequest) -> HttpResponse:
     """
     try:
         parsed = parse_request(request)
+    except UnknownRoute:
+        operation = _with_empty_label(request)
+        if operation is None:
+            raise
+        error = invalid_input(
+            operation,
+            f"{operation}: a path parameter (JobId) is empty; it must be 5-36 characters "
+            "of letters, digits, '-' and '_'.",
+        )
+        backend.record(Call(operation, {}, error.http_status, error.code))
+        return render_error(error, new_request_id())
     except S3ControlError as error:
         # The route matched, so the operation is known, but its input is unreadable.
         operation = operation_for(request.method, request.url)
@@ -61,6 +73,25 @@ def serve(backend: Backend, request: HttpRequest) -> HttpResponse:
     if parsed.operation not in SERVED_OPERATIONS:
         raise Unserved(parsed.operation)
     return answer(backend, parsed)
+
+
+def _with_empty_label(request: HttpRequest) -> str | None:
+    """The served operation a path addresses once its empty segments are filled in.
+
+    With botocore's ``parameter_validation=False`` an empty ``JobId`` is sent as is:
+    ``/v20180820/jobs/`` or ``/v20180820/jobs//tagging``, which no route matches. Such
+    a request is a job call with a malformed parameter, answered with its modeled error.
+    """
+    path = urlsplit(request.url).path
+    segments = path.split("/")
+    if "" not in segments[1:]:
+        return None
+    filled = "/".join([segments[0], *(segment or "-" for segment in segments[1:])])
+    try:
+        operation = operation_for(request.method, filled)
+    except UnknownRoute:
+        return None
+    return operation if operation in SERVED_OPERATIONS else None
 
 
 def answer(backend: Backend, parsed: ParsedRequest) -> HttpResponse:

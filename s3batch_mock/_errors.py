@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "AWSCallRefused",
     "BadRequest",
     "IdempotencyError",
     "InvalidNextToken",
@@ -27,6 +28,14 @@ class UnsupportedOperationError(S3BatchMockError):
     """An s3control call the mock does not serve was made while the mock was active.
 
     Raised instead of letting the request reach the network.
+    """
+
+
+class AWSCallRefused(S3BatchMockError):
+    """A botocore request for AWS's own endpoint was made while the mock was active.
+
+    Raised before any DNS lookup or connection: nothing reaches AWS under the mock
+    (unless ``mock_s3batch(allow_real_aws=True)``).
     """
 
 

@@ -9,7 +9,7 @@ grow. Tasks are read from the manifest as they run, never held as a list.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,9 +58,18 @@ class Execution:
         self._context = Context(runtime.store, job_id, runtime.lambdas)
         self._tasks: Iterator[Task] = open_tasks(runtime.store, request, manifest_version)
 
-    def run(self, limit: int) -> str:
-        """Run up to ``limit`` tasks: ``"more"``, ``"done"``, or ``"threshold"``."""
+    def run(self, limit: int, stop: Callable[[], bool] = lambda: False) -> str:
+        """Run up to ``limit`` tasks: ``"more"``, ``"done"``, or ``"threshold"``.
+
+        ``stop`` is asked before each task: once it answers True (the job was
+        cancelled or pre-empted while its tasks ran), no further task starts. Runs
+        without the backend's lock: it touches only this execution and the store.
+        """
+        if self._tripped():  # reached as the job was pre-empted: it fails on resuming
+            return "threshold"
         for _ in range(limit):
+            if stop():
+                return "more"
             task = next(self._tasks, None)
             if task is None:
                 return "done"
@@ -70,10 +79,14 @@ class Execution:
             else:
                 self.failed += 1
             self.report.add(task, outcome)
-            ran = self.succeeded + self.failed
-            if ran >= THRESHOLD_MINIMUM and self.failed * 2 > ran:
+            if self._tripped():
                 return "threshold"
         return "more"
+
+    def _tripped(self) -> bool:
+        """Whether the failure threshold is exceeded."""
+        ran = self.succeeded + self.failed
+        return ran >= THRESHOLD_MINIMUM and self.failed * 2 > ran
 
     def finish(self, store: ObjectStore, at: datetime.datetime) -> str | None:
         """Write the completion report if any task ran; returns why it failed, or None."""

@@ -9,15 +9,48 @@ the statuses botocore's retry modes key on.
 from __future__ import annotations
 
 import random
+import re
 import threading
 from dataclasses import dataclass
 
 from ._errors import S3ControlError
+from ._settings import MAX_LATENCY_SECONDS, check_count, check_seconds
 
-__all__ = ["DEFAULT_STATUS", "Faults"]
+__all__ = ["DEFAULT_STATUS", "MAX_MESSAGE", "Faults", "check_message"]
 
 #: HTTP statuses of the codes S3 Control models (design section 5).
 DEFAULT_STATUS = {"InternalServiceException": 500, "InternalError": 500, "ServiceUnavailable": 503}
+
+
+#: ExceptionMessage's maximum length in the S3 Control model.
+MAX_MESSAGE = 1024
+MAX_CODE = 128
+_CODE = re.compile(rf"[A-Za-z_][A-Za-z0-9_]{{0,{MAX_CODE - 1}}}")
+# Characters XML 1.0 cannot carry: C0 controls other than tab, LF and CR, surrogates
+# (lone ones are not UTF-8 either) and the two non-characters U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def check_message(message: object) -> str:
+    """An injected error message the wire can carry as it is, or ``ValueError``.
+
+    The message goes into an XML error body, so it must be text XML 1.0 allows and
+    UTF-8 can encode, and at most ``MAX_MESSAGE`` characters (the model's maximum).
+    """
+    if not isinstance(message, str):
+        raise TypeError(f"message must be a str or None, not {message!r}")
+    if len(message) > MAX_MESSAGE:
+        raise ValueError(
+            f"message must be at most {MAX_MESSAGE} characters (the model's maximum), "
+            f"not {len(message)}: {message[:40]!r}..."
+        )
+    bad = _NOT_XML.search(message)
+    if bad is not None:
+        raise ValueError(
+            f"message must be text XML 1.0 and UTF-8 can carry; {bad.group()!r} at "
+            f"position {bad.start()} cannot be sent: {message!r}"
+        )
+    return message
 
 
 @dataclass
@@ -55,18 +88,34 @@ class Faults:
         message: str | None = None,
         http_status: int | None = None,
     ) -> None:
-        if rate is not None and not 0 <= rate <= 1:
-            raise ValueError(f"rate must be between 0 and 1, not {rate!r}")
-        given: object = count
-        if rate is None and (isinstance(given, bool) or not isinstance(given, int) or count < 1):
-            raise ValueError(f"count must be a positive int, not {count!r}")
-        if not code or not code.isidentifier():
+        """Plan an error; every argument is checked here, so the rule can always answer."""
+        if rate is not None:
+            given_rate: object = rate
+            if isinstance(given_rate, bool) or not isinstance(given_rate, int | float):
+                raise TypeError(f"rate must be a number between 0 and 1, not {rate!r}")
+            if not 0 <= rate <= 1:  # NaN fails this too
+                raise ValueError(f"rate must be between 0 and 1, not {rate!r}")
+        else:
+            check_count("count", count, none="a positive int")
+        given_seed: object = seed
+        if given_seed is not None and (
+            isinstance(given_seed, bool) or not isinstance(given_seed, int)
+        ):
+            raise TypeError(f"seed must be an int or None, not {seed!r}")
+        given_code: object = code
+        if not isinstance(given_code, str) or not _CODE.fullmatch(code):
             raise ValueError(
-                f"code must be an error code such as 'TooManyRequestsException', not {code!r}"
+                "code must be an error code such as 'TooManyRequestsException' (ASCII "
+                f"letters, digits and underscores, at most {MAX_CODE} characters), not {code!r}"
             )
         status = DEFAULT_STATUS.get(code, 400) if http_status is None else http_status
+        given_status: object = status
+        if isinstance(given_status, bool) or not isinstance(given_status, int):
+            raise TypeError(f"http_status must be an int (400-599), not {status!r}")
         if not 400 <= status <= 599:
             raise ValueError(f"http_status must be an error status (400-599), not {status!r}")
+        if message is not None:
+            check_message(message)
         rule = _ErrorRule(
             code=code,
             http_status=status,
@@ -79,18 +128,12 @@ class Faults:
             self._errors.setdefault(operation, []).append(rule)
 
     def add_latency(self, operation: str, seconds: float, *, count: int | None = None) -> None:
-        given: object = seconds
-        if isinstance(given, bool) or not isinstance(given, int | float):
-            raise TypeError(f"seconds must be a number, not {seconds!r}")
-        if not seconds >= 0:
-            raise ValueError(f"seconds must be 0 or more, not {seconds!r}")
-        times: object = count
-        if times is not None and (isinstance(times, bool) or not isinstance(times, int)):
-            raise TypeError(f"count must be an int or None, not {count!r}")
-        if count is not None and count < 1:
-            raise ValueError(f"count must be at least 1 (or None for every call), not {count!r}")
+        """Plan a delay of 0 to ``MAX_LATENCY_SECONDS`` (an hour) for ``count`` calls."""
+        delay = check_seconds("seconds", seconds, MAX_LATENCY_SECONDS, zero=True)
+        if count is not None:
+            check_count("count", count, none="an int or None (every call)")
         with self._lock:
-            self._latency.setdefault(operation, []).append(_LatencyRule(seconds, count))
+            self._latency.setdefault(operation, []).append(_LatencyRule(delay, count))
 
     def error_for(self, operation: str) -> S3ControlError | None:
         """The error this call of ``operation`` must fail with, if any (consumes it)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -18,13 +19,21 @@ from ._manifests import (
 )
 from ._partitions import partition_of
 from ._stores import ObjectStoreError
+from ._validation import fit, readable
 
-__all__ = ["Job", "JobRecord", "Transition"]
+__all__ = ["Apply", "Job", "JobRecord", "Transition", "Work"]
 
 _ENDINGS = {lc.COMPLETING: lc.COMPLETE, lc.CANCELLING: lc.CANCELLED, lc.FAILING: lc.FAILED}
 
 #: SuspendedCause while a job awaits confirmation (the exact AWS text is undocumented).
 SUSPENDED_CAUSE = "AwaitingConfirmation"
+
+
+#: The second half of a step: applies its outcome to the record, with the lock held.
+Apply = Callable[[], None]
+#: The first half of a step that has work to do (read a manifest, run tasks, write a
+#: report): runs with the backend's lock released and returns the second half.
+Work = Callable[[], Apply]
 
 
 class Transition(NamedTuple):
@@ -65,7 +74,12 @@ class Job:
 
 @dataclass
 class JobRecord:
-    """The backend's live, mutable state of one job. Guarded by the backend's lock."""
+    """The backend's live, mutable state of one job. Guarded by the backend's lock.
+
+    While a step's work runs without that lock, ``busy`` names the thread taking the
+    step: nobody else steps the job meanwhile, and the work touches no field but
+    ``execution`` (its own) until its outcome is applied under the lock.
+    """
 
     job_id: str
     account_id: str
@@ -90,6 +104,8 @@ class JobRecord:
     generated_manifest: dict[str, Any] | None = None
     manifest_version: str | None = None  # the manifest version read at Preparing
     execution: Execution | None = field(default=None, repr=False, compare=False)
+    #: The ident of the thread whose step of this job is running its work, if any.
+    busy: int | None = field(default=None, repr=False, compare=False)
 
     #: When the job last took a step (a transition, or a batch of tasks while Active):
     #: clock mode takes the next one ``step_seconds`` later.
@@ -132,81 +148,120 @@ class JobRecord:
             self.suspended_cause = SUSPENDED_CAUSE
 
     def fail(self, code: str, reason: str, at: datetime.datetime) -> None:
-        """A job-level failure: recorded in FailureReasons, then Failing."""
+        """A job-level failure: recorded in FailureReasons, then Failing.
+
+        Code and reason are made printable and fitted to the model's maxima (64, 256)
+        here, so ``batch.job().failure_reasons`` holds what DescribeJob shows."""
+        code, reason = fit(readable(code), 64), fit(readable(reason), 256)
         self.failure_reasons.append((code, reason))
         self.move(lc.FAILING, at, reason)
 
-    def step(self, runtime: Runtime, at: datetime.datetime) -> None:
-        """Take one automatic step (none at rest)."""
+    def step(self, runtime: Runtime, at: datetime.datetime) -> Work | None:
+        """Take one automatic step (none at rest), with the backend's lock held.
+
+        A transition that needs no work happens at once (None). A step with work
+        returns it instead: the caller runs it without the lock, then applies what it
+        returns with the lock held again. Requests that arrive meanwhile (a cancel, a
+        pre-emption) stand: the outcome never undoes them.
+        """
         status = self.status
         if status == lc.NEW:
             self.move(lc.PREPARING, at)
         elif status == lc.PREPARING:
-            self._prepare(runtime, at)
+            return functools.partial(self._prepare, runtime, at)
         elif status in lc.WAITING:
             self.move(lc.ACTIVE, at)
         elif status == lc.ACTIVE:
-            self._run(runtime, at)
+            return functools.partial(self._run, runtime, at)
         elif status == lc.PAUSING:
             self.move(lc.PAUSED, at)
-        elif status in _ENDINGS:
-            self._end(_ENDINGS[status], runtime, at)
+        elif status in _ENDINGS and self.execution is not None:
+            return functools.partial(self._end, _ENDINGS[status], runtime, at)
+        elif status in _ENDINGS:  # no task ran: no report to write
+            self.move(_ENDINGS[status], at)
+        return None
 
-    def _prepare(self, runtime: Runtime, at: datetime.datetime) -> None:
+    def _prepare(self, runtime: Runtime, at: datetime.datetime) -> Apply:
+        """Read the whole manifest (without the lock): count its tasks, write the
+        generated manifest if asked; then Ready or Suspended, or Failing."""
         generator = self.request.get("ManifestGenerator", {}).get("S3JobManifestGenerator")
         output = None
         if generator and generator["EnableManifestOutput"]:
             source = split_arn(generator["SourceBucket"])[0]
             output = GeneratedManifest(generator["ManifestOutputLocation"], source, self.job_id)
+        failure: tuple[str, str] | None = None
+        total, version, descriptor = 0, None, None
         try:
-            total = 0
             tasks = open_tasks(runtime.store, self.request)
             for task in tasks:
                 total += 1
                 if output is not None:
                     output.add(task)
+            version = tasks.version_id
             if output is not None:
-                self.generated_manifest = output.write(runtime.store, at)
+                descriptor = output.write(runtime.store, at)
         except ManifestError as exc:
-            self.fail(exc.code, exc.reason, at)
-            return
+            failure = (exc.code, exc.reason)
         except ObjectStoreError as exc:
-            self.fail(exc.code, f"Writing the generated manifest failed: {exc.message}", at)
-            return
-        self.total_tasks = total
-        self.manifest_version = tasks.version_id
-        self.move(lc.SUSPENDED if self.confirmation_required else lc.READY, at)
+            failure = (exc.code, f"Writing the generated manifest failed: {exc.message}")
 
-    def _run(self, runtime: Runtime, at: datetime.datetime) -> None:
-        if self.execution is None:
-            try:
-                self.execution = Execution(
-                    self.job_id, self.request, runtime, self.manifest_version
-                )
-            except ManifestError as exc:
-                self.fail(exc.code, exc.reason, at)
+        def apply() -> None:
+            if self.status != lc.PREPARING:  # cancelled meanwhile: that stands
                 return
-        try:
-            state = self.execution.run(runtime.tasks_per_step)
-        except ManifestError as exc:  # a row deep in the manifest could not be read
-            self.fail(exc.code, exc.reason, at)
-            return
-        finally:  # the tasks that ran count either way
-            self.succeeded_tasks = self.execution.succeeded
-            self.failed_tasks = self.execution.failed
-        if state == "threshold":
-            self.fail("TaskFailureThresholdExceeded", THRESHOLD_REASON, at)
-        elif state == "done":
-            self.move(lc.COMPLETING, at)
+            if failure is not None:
+                self.fail(*failure, at)
+                return
+            self.total_tasks = total
+            self.manifest_version = version
+            self.generated_manifest = descriptor
+            self.move(lc.SUSPENDED if self.confirmation_required else lc.READY, at)
 
-    def _end(self, status: str, runtime: Runtime, at: datetime.datetime) -> None:
-        """Enter a terminal status; the completion report is written on the way in."""
-        execution, self.execution = self.execution, None
-        if execution is not None:
-            problem = execution.finish(runtime.store, at)
+        return apply
+
+    def _run(self, runtime: Runtime, at: datetime.datetime) -> Apply:
+        """Run up to ``tasks_per_step`` tasks (without the lock), stopping after the
+        running task once the job is no longer Active (cancelled or pre-empted)."""
+        execution = self.execution
+        failure: tuple[str, str] | None = None
+        state = "more"
+        try:
+            if execution is None:
+                execution = Execution(self.job_id, self.request, runtime, self.manifest_version)
+            # A lock-free read of one attribute: the worst case is one more task.
+            state = execution.run(runtime.tasks_per_step, lambda: self.status != lc.ACTIVE)
+        except ManifestError as exc:  # the manifest, or a row deep in it, was unreadable
+            failure = (exc.code, exc.reason)
+
+        def apply() -> None:
+            self.execution = execution
+            if execution is not None:  # the tasks that ran count either way
+                self.succeeded_tasks = execution.succeeded
+                self.failed_tasks = execution.failed
+            if self.status != lc.ACTIVE:  # cancelled or pre-empted meanwhile: that stands
+                return
+            if failure is not None:
+                self.fail(*failure, at)
+            elif state == "threshold":
+                self.fail("TaskFailureThresholdExceeded", THRESHOLD_REASON, at)
+            elif state == "done":
+                self.move(lc.COMPLETING, at)
+
+        return apply
+
+    def _end(self, status: str, runtime: Runtime, at: datetime.datetime) -> Apply:
+        """Enter a terminal status; the completion report is written (without the
+        lock) on the way in. No request can move a Completing, Cancelling or Failing
+        job meanwhile."""
+        execution = self.execution
+        problem = execution.finish(runtime.store, at) if execution is not None else None
+
+        def apply() -> None:
+            self.execution = None
             if problem is not None:
-                self.failure_reasons.append(("ReportNotWritten", problem))
-        self.move(status, at)
+                self.failure_reasons.append(("ReportNotWritten", fit(readable(problem), 256)))
+            self.move(status, at)
+
+        return apply
 
     # ------------------------------------------------------------------ views
 

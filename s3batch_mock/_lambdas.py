@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
+from ._manifests import key_bytes
+
 __all__ = ["MAX_ATTEMPTS", "LambdaContext", "LambdaRegistry", "invoke"]
 
 #: Attempts for a task the handler answers with TemporaryFailure (the first included).
@@ -161,7 +163,7 @@ def _event(
 ) -> dict[str, Any]:
     # Keys reach the function URL-encoded, as the User Guide's examples decode them
     # with unquote_plus.
-    task: dict[str, Any] = {"taskId": task_id, "s3Key": quote_plus(key, safe="/")}
+    task: dict[str, Any] = {"taskId": task_id, "s3Key": quote_plus(key_bytes(key), safe="/")}
     task["s3VersionId"] = version_id
     job: dict[str, Any] = {"id": job_id}
     if schema == "2.0":

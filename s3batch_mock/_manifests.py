@@ -11,7 +11,9 @@ Formats (S3 User Guide, batch-ops-create-job and the inventory pages):
 
 Rows are streamed, never held whole. Opening checks what fails the whole job (the
 manifest cannot be read, or its ETag differs from the one the job was created with);
-a malformed row fails only its own task.
+a malformed row fails only its own task, and so does a key that is not UTF-8 (a row
+whose percent-encoded bytes do not decode, a listed key with a lone surrogate).
+Failure reasons name keys readably (``readable``) and fit the model's maxima.
 """
 
 from __future__ import annotations
@@ -24,18 +26,21 @@ import json
 import tempfile
 import uuid
 import weakref
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any, cast
 from urllib.parse import quote, unquote
 
 from ._stores import ObjectInfo, ObjectStore, ObjectStoreError
+from ._validation import SURROGATE, fit, readable, shortened
 
 __all__ = [
     "GeneratedManifest",
     "ManifestError",
     "Task",
     "Tasks",
+    "key_bytes",
     "open_tasks",
     "split_arn",
 ]
@@ -43,6 +48,9 @@ __all__ = [
 
 _CSV = "S3BatchOperations_CSV_20180820"
 _INVENTORY = "S3InventoryReport_CSV_20161130"
+#: The model's maxima of a FailureCode and a FailureReason (JobFailureCode 1-64,
+#: JobFailureReason 1-256), and of a location named in a reason.
+_MAX_CODE, _MAX_REASON, _MAX_SHOWN = 64, 256, 120
 
 
 @dataclass(frozen=True)
@@ -56,12 +64,46 @@ class Task:
 
 
 class ManifestError(Exception):
-    """The job's manifest cannot be used: the job fails with this code and reason."""
+    """The job's manifest cannot be used: the job fails with this code and reason.
+
+    Both are made readable (characters that do not print escaped, as ``\\x01``) and
+    cut to the model's maxima, whatever they were built from.
+    """
 
     def __init__(self, code: str, reason: str) -> None:
-        super().__init__(f"{code}: {reason}")
-        self.code = code
-        self.reason = reason
+        self.code = fit(readable(code), _MAX_CODE)
+        self.reason = fit(readable(reason), _MAX_REASON)
+        super().__init__(f"{self.code}: {self.reason}")
+
+
+def _where(bucket: str, key: str) -> str:
+    """``s3://bucket/key`` for a message, its middle elided when long."""
+    return shortened(readable(f"s3://{bucket}/{key}"), _MAX_SHOWN)
+
+
+def key_bytes(key: str) -> bytes:
+    """The bytes a key stands for, to URL-encode it into a report or manifest row.
+
+    UTF-8, except for the two kinds of key that are not: one read from a row whose
+    bytes are not UTF-8 gets those bytes back (they are kept as U+DC80-U+DCFF,
+    ``surrogateescape``); one with other lone surrogates is written as UTF-8 would
+    write them (``surrogatepass``, ``\\ud800`` as ``%ED%A0%80``).
+    """
+    try:
+        return key.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return key.encode("utf-8", "surrogatepass")
+
+
+def _not_utf8(key: str) -> str | None:
+    """Why a key (a listed one, say) is not a key S3 can hold, or None if it is."""
+    bad = SURROGATE.search(key)
+    if bad is None:
+        return None
+    return (
+        f"The key {shortened(readable(key), _MAX_SHOWN)} is not valid UTF-8 (a lone surrogate "
+        f"U+{ord(bad.group()):04X} at position {bad.start()})."
+    )
 
 
 class Tasks(Iterator[Task]):
@@ -103,7 +145,7 @@ def open_tasks(
         info = store.head(bucket, key, version)
     except ObjectStoreError as exc:
         raise ManifestError(
-            exc.code, f"Reading the manifest s3://{bucket}/{key} failed: {exc.message}"
+            exc.code, f"Reading the manifest {_where(bucket, key)} failed: {exc.message}"
         ) from None
     expected = location.get("ETag", "").strip('"')
     if expected != info.etag:
@@ -128,7 +170,7 @@ def _csv_rows(stream: IO[bytes], fields: list[str] | None) -> Iterator[Task]:
                 if layout is None:  # no Fields: Bucket, Key and an optional VersionId
                     layout = _Layout(["Bucket", "Key", "VersionId"][: max(2, min(len(row), 3))])
                 yield layout.task(row, number)
-        except (UnicodeDecodeError, csv.Error, OSError, EOFError) as exc:
+        except (UnicodeDecodeError, csv.Error, OSError, EOFError, zlib.error) as exc:
             raise ManifestError("InvalidManifest", f"The manifest cannot be read: {exc}") from None
 
 
@@ -145,22 +187,40 @@ class _Layout:
         if len(row) != len(self.fields):
             return Task(
                 row[0],
-                unquote(row[1]) if len(row) > 1 else "",
+                _key(row[1], number)[0] if len(row) > 1 else "",
                 problem=(
                     f"Manifest row {number} has {len(row)} columns but the manifest's Fields "
                     f"name {len(self.fields)} ({', '.join(self.fields)})."
                 ),
             )
         bucket = row[self.bucket] if self.bucket is not None else ""
-        key = unquote(row[self.key]) if self.key is not None else ""
+        key, problem = _key(row[self.key], number) if self.key is not None else ("", None)
         if not bucket or not key:
             return Task(bucket, key, problem=f"Manifest row {number} has no bucket or no key.")
+        if problem is not None:
+            return Task(bucket, key, problem=problem)
         if self.version is None:
             return Task(bucket, key)
         version = row[self.version]
         if not version:
             return Task(bucket, key, problem="Task failed due to missing VersionId")
         return Task(bucket, key, version)
+
+
+def _key(encoded: str, number: int) -> tuple[str, str | None]:
+    """A row's URL-encoded key, decoded, and why it is unusable (None if it is not).
+
+    Bytes that are not UTF-8 fail the task, with a reason showing the row's text
+    (``unquote`` alone would turn them into U+FFFD and act on another key); the key
+    keeps them, as ``surrogateescape`` characters, for the report row.
+    """
+    try:
+        return unquote(encoded, errors="strict"), None
+    except UnicodeDecodeError as exc:
+        return unquote(encoded, errors="surrogateescape"), (
+            f"Manifest row {number}: the key {shortened(readable(encoded), _MAX_SHOWN)} is not "
+            f"valid UTF-8 once URL-decoded ({exc.reason})."
+        )
 
 
 def _inventory(store: ObjectStore, bucket: str, key: str, version: str | None) -> Iterator[Task]:
@@ -170,9 +230,14 @@ def _inventory(store: ObjectStore, bucket: str, key: str, version: str | None) -
         columns = [c.strip() for c in document["fileSchema"].split(",")]
         files = [f["key"] for f in document["files"]]
         data_bucket = split_arn(document.get("destinationBucket", f"arn:aws:s3:::{bucket}"))[0]
+        for name in (data_bucket, *files):  # JSON can spell any text, lone surrogates too
+            if not isinstance(name, str):
+                raise TypeError(f"{name!r} is not a string")
+            if (why := _not_utf8(name)) is not None:
+                raise ValueError(why)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ManifestError(
-            "InvalidManifest", f"The inventory manifest s3://{bucket}/{key} is invalid: {exc}"
+            "InvalidManifest", f"The inventory manifest {_where(bucket, key)} is invalid: {exc}"
         ) from None
     fields = [c if c in ("Bucket", "Key", "VersionId") else "Ignore" for c in columns]
     return _inventory_rows(store, data_bucket, files, fields)
@@ -185,9 +250,9 @@ def _inventory_rows(
         try:
             data = store.open(bucket, data_key)
         except ObjectStoreError as exc:
+            where = _where(bucket, data_key)
             raise ManifestError(
-                exc.code,
-                f"Reading the inventory data file s3://{bucket}/{data_key} failed: {exc.message}",
+                exc.code, f"Reading the inventory data file {where} failed: {exc.message}"
             ) from None
         with data, gzip.open(data, "rb") as unzipped:
             # Inventories write a null version as an empty string, which Batch
@@ -213,10 +278,16 @@ def _generated(store: ObjectStore, generator: Mapping[str, Any]) -> Iterator[Tas
 def _generated_rest(
     first: ObjectInfo, objects: Iterator[ObjectInfo], keep: Callable[[ObjectInfo], bool]
 ) -> Iterator[Task]:
-    yield Task(first.bucket, first.key, first.version_id)
+    yield _listed(first)
     for info in objects:
         if keep(info):
-            yield Task(info.bucket, info.key, info.version_id)
+            yield _listed(info)
+
+
+def _listed(info: ObjectInfo) -> Task:
+    """The task of a listed object; one whose key is not UTF-8 fails (a store that
+    holds such a key is not one S3 would be)."""
+    return Task(info.bucket, info.key, info.version_id, _not_utf8(info.key))
 
 
 _ENCRYPTION = {"SSES3": "AES256", "SSEKMS": "aws:kms", "DSSEKMS": "aws:kms:dsse", "NOTSSE": ""}
@@ -285,7 +356,9 @@ class GeneratedManifest:
         self._csv = csv.writer(self._text, lineterminator="\n")
 
     def add(self, task: Task) -> None:
-        self._csv.writerow([task.bucket, quote(task.key, safe="/"), task.version_id or ""])
+        self._csv.writerow(
+            [task.bucket, quote(key_bytes(task.key), safe="/"), task.version_id or ""]
+        )
 
     def write(self, store: ObjectStore, at: datetime.datetime) -> dict[str, Any]:
         """Store the data file and manifest.json; returns the GeneratedManifestDescriptor."""

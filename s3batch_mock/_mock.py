@@ -1,9 +1,9 @@
 """``mock_s3batch``: decorator, context manager and ``start()``/``stop()``, one code path.
 
 Every entry point goes through ``S3BatchMock.start`` and ``S3BatchMock.stop``. The
-outermost activation creates the state, lends fake credentials and resets boto3's
-default session; nested activations share it; the last exit discards it and restores
-the user's environment exactly.
+outermost activation creates the state and lends fake credentials; nested activations
+share it; the last exit discards it and restores the user's environment exactly, down to
+the credentials boto3's default session holds.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
-from . import _hooks
+from . import _history, _hooks
 from ._backend import Backend, Settings
 from ._controller import S3Batch
 
@@ -43,24 +43,17 @@ class _Scope:
         self.depth = 0
         self.backend: Backend | None = None
         self.saved_env: dict[str, str | None] = {}
-        self.saved_session: Any = None
-        #: While the pytest plugin collects (a list), every outermost scope's backend
-        #: of the running test, so a failing test's report can show what its jobs did.
-        #: None outside pytest: nothing is kept alive after its scope ends.
-        self.history: list[Backend] | None = None
+        self.saved_credentials: tuple[Any, Any] | None = None
 
     def enter(self, settings: Settings) -> Backend:
         with self.lock:
             if self.depth == 0:
                 self.backend = Backend(settings)
-                if self.history is not None:
-                    self.history.append(self.backend)
+                if _history.backends is not None:  # under pytest: for the failure report
+                    _history.backends.append(self.backend)
                 self.saved_env = {name: os.environ.get(name) for name in FAKE_CREDENTIALS}
                 os.environ.update(FAKE_CREDENTIALS)
-                boto3 = sys.modules.get("boto3")
-                if boto3 is not None:
-                    self.saved_session = getattr(boto3, "DEFAULT_SESSION", None)
-                    setattr(boto3, "DEFAULT_SESSION", None)  # noqa: B010 - typed as a module
+                self.saved_credentials = _default_credentials()
                 _hooks.activate(self.backend)
             self.depth += 1
             assert self.backend is not None
@@ -80,10 +73,37 @@ class _Scope:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
-            boto3 = sys.modules.get("boto3")
-            if boto3 is not None:
-                setattr(boto3, "DEFAULT_SESSION", self.saved_session)  # noqa: B010
-            self.saved_session = None
+            _forget_lent_credentials(self.saved_credentials)
+            self.saved_credentials = None
+
+
+def _default_credentials() -> tuple[Any, Any] | None:
+    """boto3's default botocore session and the credentials it holds, if there is one.
+
+    The session is kept across activations: its loaded service models make every
+    ``boto3.client`` after the first cheap, and s3control is unsigned while mocked, so
+    credentials it cached are no reason to drop it.
+    """
+    boto3 = sys.modules.get("boto3")
+    session = getattr(getattr(boto3, "DEFAULT_SESSION", None), "_session", None)
+    if session is None:
+        return None
+    return session, getattr(session, "_credentials", None)
+
+
+def _forget_lent_credentials(saved: tuple[Any, Any] | None) -> None:
+    """Leave boto3's default session holding the credentials it held before the mock.
+
+    A session first asked for credentials under the mock cached the lent fakes; it
+    forgets them, so code after the mock resolves the user's own again.
+    """
+    boto3 = sys.modules.get("boto3")
+    session = getattr(getattr(boto3, "DEFAULT_SESSION", None), "_session", None)
+    if session is None or not hasattr(session, "_credentials"):
+        return
+    before = saved[1] if saved is not None and saved[0] is session else None
+    if session._credentials is not before:
+        session._credentials = before
 
 
 _scope = _Scope()
@@ -113,8 +133,11 @@ class S3BatchMock:
         step_seconds: float = 1.0,
         max_active_jobs: int | None = None,
         tasks_per_step: int = 1000,
+        allow_real_aws: bool = False,
     ) -> None:
-        self.settings = Settings(progression, step_seconds, max_active_jobs, tasks_per_step)
+        self.settings = Settings(
+            progression, step_seconds, max_active_jobs, tasks_per_step, allow_real_aws
+        )
         self._starts = 0
         self._lock = threading.Lock()
 
@@ -245,6 +268,7 @@ def mock_s3batch(
     step_seconds: float = 1.0,
     max_active_jobs: int | None = None,
     tasks_per_step: int = 1000,
+    allow_real_aws: bool = False,
 ) -> S3BatchMock: ...
 
 
@@ -256,6 +280,7 @@ def mock_s3batch(
     step_seconds: float = 1.0,
     max_active_jobs: int | None = None,
     tasks_per_step: int = 1000,
+    allow_real_aws: bool = False,
 ) -> T | S3BatchMock:
     """Mock S3 Batch Operations' job API for boto3.
 
@@ -263,7 +288,10 @@ def mock_s3batch(
     ``mock_s3batch(progression="manual")`` returns a mock to use as a decorator, as
     ``with mock_s3batch() as batch:``, or through ``start()``/``stop()``.
     ``tasks_per_step`` is how many tasks an Active job runs per automatic step, so a
-    polling loop sees progress grow. Bad settings raise ``ValueError``/``TypeError``
+    polling loop sees progress grow. While the mock is active, botocore requests for
+    other services whose endpoint is AWS's own are refused before any connection
+    (``AWSCallRefused``) unless moto's ``mock_aws`` answers them; ``allow_real_aws=True``
+    lets them through. Bad settings raise ``ValueError``/``TypeError``
     here, not at the first call.
     """
     mock = S3BatchMock(
@@ -271,6 +299,7 @@ def mock_s3batch(
         step_seconds=step_seconds,
         max_active_jobs=max_active_jobs,
         tasks_per_step=tasks_per_step,
+        allow_real_aws=allow_real_aws,
     )
     if target is None:
         return mock

@@ -20,6 +20,9 @@ through the public API, and says so where it does:
   grants are sent as ``x-amz-grant-*`` headers, which moto reads.
 * ``CopyObject`` with object-lock headers is refused by moto for want of a checksum
   header botocore never sends on a copy: the lock is applied after the copy.
+* ``CopyObject`` makes the copy before it checks and applies the new tags, so a
+  refused tag would leave the copy behind. Tags are checked first and set after the
+  copy, and a copy whose follow-up calls fail is deleted again (``MotoStore.copy``).
 * ``GetObjectRetention`` answers 500: retention is read from HEAD's headers.
 
 What cannot be worked around is listed in the ``MotoStore`` docstring.
@@ -31,7 +34,7 @@ import datetime
 import email.utils
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import IO, Any, cast
 from urllib.parse import urlencode
@@ -42,10 +45,20 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from ._stores import (
+    Body,
     CopySpec,
+    MockEndedError,
     ObjectInfo,
     ObjectStoreError,
+    body_stream,
+    check_bucket_name,
+    check_copy,
+    check_key,
+    check_object_tags,
+    check_prefix,
     check_retention_change,
+    ended_message,
+    grant_headers,
     moto_is_active,
 )
 
@@ -63,14 +76,6 @@ _HEADER_PARAMS = (
     "WebsiteRedirectLocation",
 )
 _CHECKSUM_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
-# ACL permission -> the PutObjectAcl parameter that carries its x-amz-grant-* header.
-_GRANT_PARAMS = {
-    "FULL_CONTROL": "GrantFullControl",
-    "READ": "GrantRead",
-    "READ_ACP": "GrantReadACP",
-    "WRITE_ACP": "GrantWriteACP",
-    "WRITE": "GrantWrite",
-}
 # HEAD errors carry no body, so botocore reports the status as the code.
 _STATUS_CODES = {
     400: "BadRequest",
@@ -111,11 +116,19 @@ class MotoStore:
     * ``replicate`` only checks the object exists: moto has no replication, so
       ``replication_status`` stays as moto reports it.
     * ``restore`` follows moto, which refuses INTELLIGENT_TIERING objects.
+    * a copy into an unversioned bucket whose follow-up calls fail is deleted again,
+      and with it the object it had replaced (moto keeps no older version there).
+      Everything ``check_copy`` knows S3 refuses is refused before the copy, so only
+      a moto failure of its own gets that far.
+
+    Like ``EmbeddedStore``, the methods for tests check names as S3 does and raise
+    ``MockEndedError`` once ``ended()`` is true.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, ended: Callable[[], bool] | None = None) -> None:
         self._client: Any = None
         self._client_lock = threading.Lock()
+        self._ended = ended
 
     def __repr__(self) -> str:
         return f"<MotoStore active={moto_is_active()}>"
@@ -129,6 +142,7 @@ class MotoStore:
         this is idempotent; object lock on an existing bucket needs versioning first,
         and moto only allows it while the bucket is empty (``InvalidBucket``).
         """
+        self._face(bucket)
         s3 = self._s3()
         params: dict[str, Any] = {"Bucket": bucket}
         if object_lock:
@@ -150,7 +164,7 @@ class MotoStore:
         self,
         bucket: str,
         key: str,
-        body: bytes | str,
+        body: Body,
         *,
         storage_class: str = "STANDARD",
         metadata: Mapping[str, str] | None = None,
@@ -160,12 +174,16 @@ class MotoStore:
         """Store an object, creating the bucket if needed; returns its ETag (no quotes).
 
         The object is put first and the bucket created only on ``NoSuchBucket``, so
-        the usual case costs one call.
+        the usual case costs one call. Names, body and tags are checked before either.
         """
+        self._face(bucket, key)
+        with body_stream(body) as stream:
+            data = stream.read()
+        check_object_tags(tags or {})
         params: dict[str, Any] = {
             "Bucket": bucket,
             "Key": key,
-            "Body": body.encode("utf-8") if isinstance(body, str) else bytes(body),
+            "Body": data,
             "StorageClass": storage_class,
             "Metadata": dict(metadata or {}),
             "ContentType": content_type,
@@ -183,13 +201,16 @@ class MotoStore:
         return _etag(response)
 
     def get(self, bucket: str, key: str) -> bytes:
+        self._face(bucket, key)
         with self.open(bucket, key) as stream:
             return stream.read()
 
     def keys(self, bucket: str, prefix: str = "") -> list[str]:
-        return sorted(self._list(bucket, prefix))
+        self._face(bucket)
+        return sorted(self._list(bucket, check_prefix(prefix)))
 
     def get_tags(self, bucket: str, key: str) -> dict[str, str]:
+        self._face(bucket, key)
         response = _call(self._s3().get_object_tagging, Bucket=bucket, Key=key)
         return _tag_dict(response)
 
@@ -238,6 +259,7 @@ class MotoStore:
         moto crashes on PutObjectTagging with no tag, and on DeleteObjectTagging of a
         missing key or version, so the version is checked first there.
         """
+        check_object_tags(tags)
         s3 = self._s3()
         if not tags:
             self._head(bucket, key, version_id)
@@ -271,7 +293,7 @@ class MotoStore:
         if "Canned" in acl:
             _call(s3.put_object_acl, **params, ACL=acl["Canned"])
             return
-        grants = _grant_params(acl.get("Grants") or [])
+        grants = grant_headers(acl.get("Grants") or [])
         if grants:
             _call(s3.put_object_acl, **params, **grants)
             return
@@ -366,24 +388,23 @@ class MotoStore:
         self._head(bucket, key, version_id)
 
     def copy(self, source: ObjectInfo, bucket: str, key: str, spec: CopySpec) -> ObjectInfo:
-        """CopyObject shaped by ``spec``, then the grants and lock S3 would set with it.
+        """CopyObject shaped by ``spec``, then the tags, grants and lock S3 would set with it.
 
         Any of ``metadata``, ``headers`` and ``content_type`` needs the REPLACE
         directive, which replaces all three: the ones ``spec`` leaves out are taken
         from ``source``, as ``EmbeddedStore`` keeps them. Header names other than
         ``_HEADER_PARAMS`` and ``Expires`` have no CopyObject parameter and are
-        dropped. Grants and object lock go in follow-up calls (CopyObject has no
-        write grant, and moto refuses lock headers on a copy), so the lock
-        configuration is checked before anything is copied.
+        dropped. Tags, grants and object lock go in follow-up calls (moto tags a copy
+        after making it, CopyObject has no write grant, and moto refuses lock headers
+        on a copy).
+
+        All or nothing: the bucket's lock configuration and everything ``check_copy``
+        checks are refused before anything is copied, and a copy whose follow-up
+        calls still fail is deleted before the error is raised.
         """
         if spec.legal_hold or spec.retention_mode or spec.retain_until:
             self._require_object_lock(bucket)
-        if (spec.retention_mode is None) != (spec.retain_until is None):
-            raise ObjectStoreError(
-                "InvalidArgument",
-                400,
-                "ObjectLockMode and ObjectLockRetainUntilDate must both be given",
-            )
+        check_copy(spec)
         params: dict[str, Any] = {
             "Bucket": bucket,
             "Key": key,
@@ -395,8 +416,7 @@ class MotoStore:
             params["ContentType"] = spec.content_type or source.content_type
             params.update(_header_params(source.headers if spec.headers is None else spec.headers))
         if spec.tags is not None:
-            params["TaggingDirective"] = "REPLACE"
-            params["Tagging"] = urlencode(dict(spec.tags))
+            params["TaggingDirective"] = "REPLACE"  # no tags yet: set after the copy
         if spec.storage_class:
             params["StorageClass"] = spec.storage_class
         if spec.acl is not None and "Canned" in spec.acl:
@@ -419,8 +439,18 @@ class MotoStore:
             # moto says NoSuchVersion for ?versionId=null of a deleted key.
             raise self._missing(source.bucket, source.key, source.version_id) from None
         version_id: str | None = response.get("VersionId")
-        # The copy made this version, and object lock was checked before it: set
-        # what CopyObject could not without checking either again.
+        try:
+            self._finish_copy(bucket, key, version_id, spec)
+        except ObjectStoreError:
+            self._undo_copy(bucket, key, version_id, spec)
+            raise
+        return self.head(bucket, key, version_id)
+
+    def _finish_copy(self, bucket: str, key: str, version_id: str | None, spec: CopySpec) -> None:
+        """What CopyObject could not set, on the version the copy made; the lock
+        last, so that nothing after it can fail and the copy can still be undone."""
+        if spec.tags:
+            self.put_tags(bucket, key, version_id, spec.tags)
         if spec.acl is not None and "Canned" not in spec.acl:
             self._set_acl(bucket, key, version_id, spec.acl)
         if spec.legal_hold:
@@ -429,9 +459,30 @@ class MotoStore:
             self._set_retention(
                 bucket, key, version_id, spec.retention_mode, spec.retain_until, False
             )
-        return self.head(bucket, key, version_id)
+
+    def _undo_copy(self, bucket: str, key: str, version_id: str | None, spec: CopySpec) -> None:
+        """Delete the version a failed copy made (best effort: the copy's own error is
+        what the caller gets). A legal hold set before the failure is lifted first."""
+        s3 = self._s3()
+        params = _version_params(bucket, key, version_id)
+        try:
+            if spec.legal_hold == "ON":
+                s3.put_object_legal_hold(**params, LegalHold={"Status": "OFF"})
+            if spec.retention_mode:
+                params["BypassGovernanceRetention"] = True
+            s3.delete_object(**params)
+        except ClientError:
+            pass
 
     # ------------------------------------------------------------------ internals
+
+    def _face(self, bucket: str, *key: str) -> None:
+        """The checks of every method for tests: the scope is alive, the names valid."""
+        if self._ended is not None and self._ended():
+            raise MockEndedError(ended_message("batch.objects"))
+        check_bucket_name(bucket)
+        for name in key:
+            check_key(name)
 
     def _s3(self) -> Any:
         """The cached client, made on first use so that moto's env credentials apply.
@@ -638,40 +689,3 @@ def _header_params(headers: Mapping[str, str]) -> dict[str, Any]:
         # Either HEAD's RFC 1123 form or an ISO 8601 one; botocore takes both.
         params["Expires"] = headers["Expires"]
     return params
-
-
-def _grant_params(grants: Any) -> dict[str, str]:
-    """Grants as ``Grant*`` parameters: one comma-separated grantee list per permission."""
-    grantees: dict[str, list[str]] = {}
-    for grant in grants:
-        permission = str(grant.get("Permission", ""))
-        param = _GRANT_PARAMS.get(permission)
-        if param is None:
-            raise ObjectStoreError(
-                "MalformedACLError", 400, f"Unsupported ACL permission: {permission!r}"
-            )
-        grantees.setdefault(param, []).append(_grantee(grant.get("Grantee") or {}))
-    return {param: ", ".join(values) for param, values in grantees.items()}
-
-
-def _grantee(grantee: Mapping[str, Any]) -> str:
-    """One grantee as a grant header names it, from S3's or S3 Batch's grant shape.
-
-    S3 spells a grantee ``{"Type": "CanonicalUser", "ID": ...}``; S3 Batch's
-    ``S3Grant`` spells it ``{"TypeIdentifier": "id", "Identifier": ...}``.
-    """
-    kind = grantee.get("TypeIdentifier")
-    if kind is not None:
-        label = {"id": "id", "emailAddress": "emailAddress", "uri": "uri"}.get(str(kind))
-        value = grantee.get("Identifier")
-    elif grantee.get("ID") is not None:
-        label, value = "id", grantee["ID"]
-    elif grantee.get("URI") is not None:
-        label, value = "uri", grantee["URI"]
-    elif grantee.get("EmailAddress") is not None:
-        label, value = "emailAddress", grantee["EmailAddress"]
-    else:
-        label, value = None, None
-    if label is None or not value:
-        raise ObjectStoreError("MalformedACLError", 400, f"Unsupported ACL grantee: {grantee!r}")
-    return f'{label}="{value}"'

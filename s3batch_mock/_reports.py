@@ -6,6 +6,10 @@ Bucket, Key, VersionId, TaskStatus, HTTPStatusCode, ErrorCode, ResultMessage (th
 column order of every real example), while manifest.json carries the documented
 ReportSchema string as written. Rows are spooled to temporary files as tasks run,
 so a report is never held whole in memory.
+
+Any text can be written: keys are URL-encoded from the bytes they stand for, other
+cells have lone surrogates replaced (U+FFFD), and a row with a carriage return is
+written fully quoted, so every report is UTF-8 that a CSV reader reads back.
 """
 
 from __future__ import annotations
@@ -23,14 +27,16 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from ._clock import iso8601
-from ._manifests import Task, split_arn
+from ._manifests import Task, key_bytes, split_arn
 from ._operations import Outcome
 from ._stores import ObjectStore, ObjectStoreError
+from ._validation import fit, readable, utf8_text
 
 __all__ = ["REPORT_SCHEMA", "ReportWriter"]
 
 REPORT_SCHEMA = "Bucket, Key, VersionId, TaskStatus, ErrorCode, HTTPStatusCode, ResultMessage"
 _SPOOL_BYTES = 1 << 20
+_MAX_REASON = 256  # JobFailureReason's maximum in the model
 
 
 class _ResultFile:
@@ -42,10 +48,17 @@ class _ResultFile:
         weakref.finalize(self, self.file.close)
         self.text = io.TextIOWrapper(self.file, encoding="utf-8", newline="", write_through=True)
         self.writer = csv.writer(self.text, lineterminator="\n")
+        # The csv module quotes a field holding the line terminator's characters only,
+        # so a lone CR would be written bare and break the row for readers: such rows
+        # are written with every field quoted (the same values, read back).
+        self.quoted = csv.writer(self.text, lineterminator="\n", quoting=csv.QUOTE_ALL)
         self.rows = 0
 
     def add(self, row: list[str]) -> None:
-        self.writer.writerow(row)
+        if any("\r" in cell for cell in row):
+            self.quoted.writerow(row)
+        else:
+            self.writer.writerow(row)
         self.rows += 1
 
     def close(self) -> None:
@@ -71,13 +84,13 @@ class ReportWriter:
         status = "succeeded" if outcome.succeeded else "failed"
         self._files[status].add(
             [
-                task.bucket,
-                quote(task.key, safe="/"),
-                task.version_id or "",
+                utf8_text(task.bucket),
+                quote(key_bytes(task.key), safe="/"),
+                utf8_text(task.version_id or ""),
                 status,
                 str(outcome.http_status),
-                outcome.error_code,
-                outcome.message,
+                utf8_text(outcome.error_code),
+                utf8_text(outcome.message),  # a Lambda's resultString, say: any text
             ]
         )
 
@@ -117,10 +130,11 @@ class ReportWriter:
             store.write(bucket, f"{base}/manifest.json", io.BytesIO(json.dumps(manifest).encode()))
             return None
         except ObjectStoreError as exc:
-            return (
+            reason = (
                 "The job report could not be written to your report bucket. Please check "
                 f"your permissions. ({exc.code}: {exc.message})"
             )
+            return fit(readable(reason), _MAX_REASON)
         finally:
             self.close()
 

@@ -13,27 +13,41 @@ import dataclasses
 import datetime
 import hashlib
 import io
+import ipaddress
+import re
 import shutil
 import sys
 import tempfile
 import threading
 import uuid
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, cast
 
 from ._clock import now
+from ._errors import S3BatchMockError
 
 __all__ = [
     "ARCHIVED_STORAGE_CLASSES",
+    "Body",
     "CopySpec",
     "EmbeddedStore",
+    "InvalidName",
+    "MockEndedError",
     "ObjectInfo",
     "ObjectStore",
     "ObjectStoreError",
+    "body_stream",
+    "check_bucket_name",
+    "check_copy",
+    "check_key",
+    "check_object_tags",
+    "check_prefix",
     "check_retention_change",
+    "ended_message",
+    "grant_headers",
     "moto_is_active",
 ]
 
@@ -65,6 +79,266 @@ class ObjectStoreError(Exception):
         self.code = code
         self.http_status = http_status
         self.message = message
+
+
+class InvalidName(ObjectStoreError, ValueError):
+    """A bucket name, key or prefix S3 would refuse: a ``ValueError`` for the caller of
+    ``batch.objects``, S3's own 400 error for the server's S3 API."""
+
+
+class MockEndedError(S3BatchMockError, RuntimeError):
+    """A controller, or its object store, used after its mock scope has ended."""
+
+
+def ended_message(what: str) -> str:
+    """What ``MockEndedError`` says: what happened, and what to do instead."""
+    return (
+        f"{what} belongs to a mock_s3batch scope that has ended (its `with` block, "
+        "decorated test, fixture or last stop() is over), and its jobs, objects and "
+        "calls were discarded. Use the controller of an active mock: the one `with "
+        "mock_s3batch() as batch` gives inside the block, the s3batch fixture, start(), "
+        "or current_batch()."
+    )
+
+
+# ---------------------------------------------------------------------- the face
+# ``batch.objects`` is called with whatever a test passes: names and bodies are
+# checked as S3 checks them, so a test cannot store what S3 would never hold.
+
+#: What ``put`` stores: bytes-like, text (stored as UTF-8) or a binary file object.
+Body = bytes | bytearray | memoryview | str | IO[bytes]
+
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+MAX_KEY_BYTES = 1024
+
+
+def check_bucket_name(bucket: object) -> str:
+    """``bucket`` if S3 accepts it as a general purpose bucket name, else ``InvalidName``.
+
+    The rules of the S3 User Guide's "General purpose bucket naming rules": 3-63
+    characters, lowercase letters, digits, dots and hyphens, a letter or digit at
+    both ends, no ``..``, not an IP address, and none of the reserved prefixes and
+    suffixes.
+    """
+    if not isinstance(bucket, str):
+        raise TypeError(f"bucket must be a str, not {bucket!r}")
+    problem = None
+    if not _BUCKET.fullmatch(bucket):
+        problem = (
+            "3-63 characters of lowercase letters, digits, dots and hyphens, "
+            "beginning and ending with a letter or digit"
+        )
+    elif ".." in bucket:
+        problem = "no two adjacent dots"
+    elif _is_ip_address(bucket):
+        problem = "not formatted as an IP address"
+    elif bucket.startswith(_BUCKET_PREFIXES) or bucket.endswith(_BUCKET_SUFFIXES):
+        problem = "none of S3's reserved prefixes (xn--, sthree-, amzn-s3-demo-) or suffixes"
+    if problem is not None:
+        raise InvalidName(
+            "InvalidBucketName",
+            400,
+            f"The specified bucket is not valid: {bucket!r} (a bucket name must be {problem})",
+        )
+    return bucket
+
+
+def _is_ip_address(name: str) -> bool:
+    try:
+        ipaddress.IPv4Address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def check_key(key: object) -> str:
+    """``key`` if S3 can store it (1 to 1024 bytes of UTF-8), else ``InvalidName``."""
+    if not isinstance(key, str):
+        raise TypeError(f"key must be a str, not {key!r}")
+    size = _utf8_size("key", key)
+    if size == 0:
+        raise InvalidName("InvalidArgument", 400, "An object key must not be empty: ''")
+    if size > MAX_KEY_BYTES:
+        raise InvalidName(
+            "KeyTooLongError",
+            400,
+            f"Your key is too long: {size} bytes of UTF-8, at most {MAX_KEY_BYTES}: "
+            f"{key[:40]!r}...",
+        )
+    return key
+
+
+def check_prefix(prefix: object) -> str:
+    """A listing prefix: text of at most 1024 bytes of UTF-8 (``""`` lists everything)."""
+    if not isinstance(prefix, str):
+        raise TypeError(f"prefix must be a str, not {prefix!r}")
+    if _utf8_size("prefix", prefix) > MAX_KEY_BYTES:
+        raise InvalidName(
+            "KeyTooLongError", 400, f"The prefix is longer than any key: {prefix[:40]!r}..."
+        )
+    return prefix
+
+
+def _utf8_size(name: str, text: str) -> int:
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise InvalidName(
+            "InvalidArgument",
+            400,
+            f"The {name} is not valid UTF-8 ({exc.reason} at position {exc.start}): {text!r}",
+        ) from None
+
+
+def body_stream(body: object) -> IO[bytes]:
+    """``put``'s body as a binary stream; ``TypeError`` for anything but bytes-like
+    objects, text (stored as UTF-8) and binary file objects (``read()`` gives bytes)."""
+    if isinstance(body, bytes | bytearray | memoryview):
+        return io.BytesIO(bytes(body))
+    if isinstance(body, str):
+        try:
+            return io.BytesIO(body.encode("utf-8"))
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                f"body text must be encodable as UTF-8 ({exc.reason} at position "
+                f"{exc.start}): {body[:40]!r}"
+            ) from None
+    if callable(getattr(body, "read", None)):
+        return cast("IO[bytes]", _BinaryReader(body))
+    raise TypeError(
+        "body must be bytes, str (stored as UTF-8) or a binary file object, not "
+        f"{type(body).__name__} {body!r:.60}"
+    )
+
+
+class _BinaryReader(io.RawIOBase):
+    """A file object whose ``read`` is checked to give bytes (a text file gives str)."""
+
+    def __init__(self, source: Any) -> None:
+        super().__init__()
+        self._source = source
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = self._source.read(-1 if size is None else size)
+        if not isinstance(chunk, bytes | bytearray):
+            raise TypeError(
+                "body's read() must return bytes (open the file in binary mode, 'rb'), "
+                f"not {type(chunk).__name__}"
+            )
+        return bytes(chunk)
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+
+# ---------------------------------------------------------------------- all or nothing
+# A copy's tags, grants and lock are checked before anything is written, with the
+# codes S3 answers, so a copy either lands with all of them or not at all, in both
+# stores alike.
+
+MAX_OBJECT_TAGS = 10
+_TAG_TEXT = re.compile(r"[\w\s_.:/=+\-@]*")
+# ACL permission -> the PutObjectAcl parameter that carries its x-amz-grant-* header.
+_GRANT_PARAMS = {
+    "FULL_CONTROL": "GrantFullControl",
+    "READ": "GrantRead",
+    "READ_ACP": "GrantReadACP",
+    "WRITE_ACP": "GrantWriteACP",
+    "WRITE": "GrantWrite",
+}
+
+
+def check_object_tags(tags: Mapping[str, str]) -> None:
+    """S3's object tag rules: at most 10 tags, keys of 1-128 and values of 0-256
+    characters (letters, digits, spaces and ``_.:/=+-@``), no ``aws:`` key."""
+    if len(tags) > MAX_OBJECT_TAGS:
+        raise ObjectStoreError(
+            "BadRequest", 400, f"Object tags cannot be greater than {MAX_OBJECT_TAGS}"
+        )
+    for key, value in tags.items():
+        if key.startswith("aws:"):
+            raise ObjectStoreError(
+                "InvalidTag", 400, f"Your TagKey cannot be prefixed with aws: {key!r}"
+            )
+        if not 1 <= len(key) <= 128 or not _TAG_TEXT.fullmatch(key):
+            raise ObjectStoreError(
+                "InvalidTag", 400, f"The TagKey you have provided is invalid: {key!r}"
+            )
+        if len(value) > 256 or not _TAG_TEXT.fullmatch(value):
+            raise ObjectStoreError(
+                "InvalidTag", 400, f"The TagValue you have provided is invalid: {value!r}"
+            )
+
+
+def grant_headers(grants: Any) -> dict[str, str]:
+    """Grants as ``Grant*`` parameters: one comma-separated grantee list per permission.
+
+    Also the check both stores make of an ACL's grants (``MalformedACLError``).
+    """
+    grantees: dict[str, list[str]] = {}
+    for grant in grants:
+        permission = str(grant.get("Permission", ""))
+        param = _GRANT_PARAMS.get(permission)
+        if param is None:
+            raise ObjectStoreError(
+                "MalformedACLError", 400, f"Unsupported ACL permission: {permission!r}"
+            )
+        grantees.setdefault(param, []).append(_grantee(grant.get("Grantee") or {}))
+    return {param: ", ".join(values) for param, values in grantees.items()}
+
+
+def _grantee(grantee: Mapping[str, Any]) -> str:
+    """One grantee as a grant header names it, from S3's or S3 Batch's grant shape.
+
+    S3 spells a grantee ``{"Type": "CanonicalUser", "ID": ...}``; S3 Batch's
+    ``S3Grant`` spells it ``{"TypeIdentifier": "id", "Identifier": ...}``.
+    """
+    kind = grantee.get("TypeIdentifier")
+    if kind is not None:
+        label = {"id": "id", "emailAddress": "emailAddress", "uri": "uri"}.get(str(kind))
+        value = grantee.get("Identifier")
+    elif grantee.get("ID") is not None:
+        label, value = "id", grantee["ID"]
+    elif grantee.get("URI") is not None:
+        label, value = "uri", grantee["URI"]
+    elif grantee.get("EmailAddress") is not None:
+        label, value = "emailAddress", grantee["EmailAddress"]
+    else:
+        label, value = None, None
+    if label is None or not value:
+        raise ObjectStoreError("MalformedACLError", 400, f"Unsupported ACL grantee: {grantee!r}")
+    return f'{label}="{value}"'
+
+
+def check_copy(spec: CopySpec) -> None:
+    """What S3 refuses in a copy request before writing anything (S3's codes).
+
+    ``ObjectLockMode`` and ``ObjectLockRetainUntilDate`` go together, and the date
+    must be in the future (``InvalidArgument``, 400); grants and tags as above. The
+    bucket's object lock configuration is checked by each store.
+    """
+    if (spec.retention_mode is None) != (spec.retain_until is None):
+        raise ObjectStoreError(
+            "InvalidArgument",
+            400,
+            "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both "
+            "be supplied (ObjectLockMode and ObjectLockRetainUntilDate go together)",
+        )
+    if spec.retain_until is not None and spec.retain_until <= now():
+        raise ObjectStoreError(
+            "InvalidArgument",
+            400,
+            f"The retain until date must be in the future: {spec.retain_until.isoformat()}",
+        )
+    if spec.acl is not None and "Canned" not in spec.acl:
+        grant_headers(spec.acl.get("Grants") or [])
+    if spec.tags is not None:
+        check_object_tags(spec.tags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,14 +401,18 @@ class ObjectStore(Protocol):
         self,
         bucket: str,
         key: str,
-        body: bytes | str,
+        body: Body,
         *,
         storage_class: str = "STANDARD",
         metadata: Mapping[str, str] | None = None,
         content_type: str = "binary/octet-stream",
         tags: Mapping[str, str] | None = None,
     ) -> str:
-        """Store an object (creating the bucket if needed); returns its ETag, unquoted."""
+        """Store an object (creating the bucket if needed); returns its ETag, unquoted.
+
+        ``body`` is bytes, str (stored as UTF-8) or a binary file object, anything
+        else a ``TypeError``; a bucket name or key S3 would refuse is a ``ValueError``.
+        """
         ...
 
     def get(self, bucket: str, key: str) -> bytes:
@@ -238,12 +516,19 @@ class EmbeddedStore:
     Only ``put`` and ``create_bucket`` create buckets; jobs writing into a missing
     bucket fail with ``NoSuchBucket`` as on S3. Bodies above 1 MiB are spooled to a
     temporary file, so large manifests and reports are not held in memory.
+
+    The methods for tests (``create_bucket``, ``put``, ``get``, ``keys``,
+    ``get_tags``, ``delete``) check names as S3 does, and raise ``MockEndedError``
+    once ``ended()`` (the owning mock scope has ended) is true.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, ended: Callable[[], bool] | None = None) -> None:
         self._lock = threading.RLock()
         self._buckets: dict[str, _Bucket] = {}
         self._bodies: dict[tuple[str, str, str], bytes | IO[bytes]] = {}
+        self._ended = ended
+        # The last tag set found valid: a job passes one mapping for all its tasks.
+        self._checked_tags: Mapping[str, str] | None = None
         # Bodies spooled to temporary files are closed when the store is discarded.
         weakref.finalize(self, _close_spools, self._bodies)
 
@@ -254,6 +539,7 @@ class EmbeddedStore:
 
     def create_bucket(self, bucket: str, *, object_lock: bool = False) -> None:
         """Create an (empty) bucket; ``object_lock=True`` allows legal holds and retention."""
+        self._face(bucket)
         with self._lock:
             existing = self._buckets.setdefault(bucket, _Bucket())
             existing.object_lock = existing.object_lock or object_lock
@@ -262,20 +548,25 @@ class EmbeddedStore:
         self,
         bucket: str,
         key: str,
-        body: bytes | str,
+        body: Body,
         *,
         storage_class: str = "STANDARD",
         metadata: Mapping[str, str] | None = None,
         content_type: str = "binary/octet-stream",
         tags: Mapping[str, str] | None = None,
     ) -> str:
-        """Store an object, creating the bucket if needed; returns its ETag (no quotes)."""
-        data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+        """Store an object, creating the bucket if needed; returns its ETag (no quotes).
+
+        Everything is checked before the bucket is created or a byte is stored.
+        """
+        self._face(bucket, key)
+        stream = body_stream(body)
+        check_object_tags(tags or {})
         self.create_bucket(bucket)
         info = self.write(
             bucket,
             key,
-            io.BytesIO(data),
+            stream,
             storage_class=storage_class,
             metadata=metadata,
             content_type=content_type,
@@ -284,16 +575,16 @@ class EmbeddedStore:
         return info.etag
 
     def get(self, bucket: str, key: str) -> bytes:
+        self._face(bucket, key)
         with self.open(bucket, key) as stream:
             return stream.read()
 
     def keys(self, bucket: str, prefix: str = "") -> list[str]:
-        with self._lock:
-            return sorted(
-                k for k, v in self._bucket(bucket).versions.items() if v and k.startswith(prefix)
-            )
+        self._face(bucket)
+        return self._keys(bucket, check_prefix(prefix))
 
     def get_tags(self, bucket: str, key: str) -> dict[str, str]:
+        self._face(bucket, key)
         return dict(self.head(bucket, key).tags)
 
     def clear(self) -> None:
@@ -321,7 +612,7 @@ class EmbeddedStore:
         return copy
 
     def objects(self, bucket: str) -> Iterator[ObjectInfo]:
-        for key in self.keys(bucket):
+        for key in self._keys(bucket, ""):
             yield self.head(bucket, key)
 
     def write(
@@ -350,6 +641,7 @@ class EmbeddedStore:
 
     def delete(self, bucket: str, key: str) -> None:
         """Remove every version of an object (a missing key is no error, as on S3)."""
+        self._face(bucket, key)
         with self._lock:
             self._bucket(bucket)
             for version in self._buckets[bucket].versions.pop(key, []):
@@ -365,11 +657,16 @@ class EmbeddedStore:
     def put_tags(
         self, bucket: str, key: str, version_id: str | None, tags: Mapping[str, str]
     ) -> None:
+        if tags is not self._checked_tags:  # one check per job, not per object
+            check_object_tags(tags)
+            self._checked_tags = tags
         self._change(bucket, key, version_id, tags=_frozen(tags))
 
     def put_acl(
         self, bucket: str, key: str, version_id: str | None, acl: Mapping[str, Any]
     ) -> None:
+        if "Canned" not in acl:
+            grant_headers(acl.get("Grants") or [])  # MalformedACLError, as MotoStore
         self._change(bucket, key, version_id, acl=acl)
 
     def put_legal_hold(self, bucket: str, key: str, version_id: str | None, status: str) -> None:
@@ -421,10 +718,13 @@ class EmbeddedStore:
         self._change(bucket, key, version_id, replication_status="COMPLETED")
 
     def copy(self, source: ObjectInfo, bucket: str, key: str, spec: CopySpec) -> ObjectInfo:
+        """One new version with every attribute of ``spec``, or nothing at all: the
+        request is checked first (``check_copy``), then stored in one step."""
         with self._lock:
             self._bucket(bucket)
-            if spec.legal_hold or spec.retention_mode:
+            if spec.legal_hold or spec.retention_mode or spec.retain_until:
                 self._require_object_lock(bucket)
+            check_copy(spec)
             stream = self.open(source.bucket, source.key, source.version_id)
             changes: dict[str, Any] = {
                 "metadata": source.metadata if spec.metadata is None else spec.metadata,
@@ -446,6 +746,20 @@ class EmbeddedStore:
             return self._store(bucket, key, stream, **changes)
 
     # ------------------------------------------------------------------ internals
+
+    def _face(self, bucket: str, *key: str) -> None:
+        """The checks of every method for tests: the scope is alive, the names valid."""
+        if self._ended is not None and self._ended():
+            raise MockEndedError(ended_message("batch.objects"))
+        check_bucket_name(bucket)
+        for name in key:
+            check_key(name)
+
+    def _keys(self, bucket: str, prefix: str) -> list[str]:
+        with self._lock:
+            return sorted(
+                k for k, v in self._bucket(bucket).versions.items() if v and k.startswith(prefix)
+            )
 
     def _store(self, bucket: str, key: str, stream: IO[bytes], **attributes: Any) -> ObjectInfo:
         head = stream.read(_SPOOL_BYTES + 1)

@@ -5,6 +5,11 @@ walking the shapes of botocore's own s3control service model (REST-XML), so the 
 job operations share one parser and one renderer that cannot drift from the model. The
 renderer of each output shape is generated from that walk once, on first use.
 The same functions serve the botocore hook and, later, the HTTP server.
+
+No text can break a response: every string the renderer writes, error messages
+included, is made XML-1.0-safe and UTF-8-encodable (``xml_text``: a character XML
+cannot carry, a lone surrogate included, becomes U+FFFD), and none is written longer
+than its shape's maximum (cut with ``…``).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from botocore.utils import parse_timestamp
 from ._clock import iso8601
 from ._errors import S3ControlError, invalid_input
 from ._per_shape import PerShape
-from ._validation import NOT_XML
+from ._validation import NOT_XML, xml_text
 
 __all__ = [
     "CaseInsensitiveHeaders",
@@ -87,6 +92,9 @@ class HttpRequest:
     url: str
     headers: Mapping[str, str]
     body: bytes = b""
+    #: The region the sender is configured for, when it says (an in-process botocore
+    #: client's own ``region_name``); else the host or the signature's scope tells.
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -277,7 +285,8 @@ def parse_request(request: HttpRequest) -> ParsedRequest:
         except ValueError as exc:
             raise invalid_input(name, f"The request could not be read: {exc}") from None
     account = str(params.get("AccountId") or headers.get("x-amz-account-id", ""))
-    return ParsedRequest(name, params, account, host_region or _region(headers))
+    region = request.region or host_region or _region(headers)
+    return ParsedRequest(name, params, account, region)
 
 
 @functools.lru_cache(maxsize=512)
@@ -467,6 +476,8 @@ def render_document(
 
     Any REST-XML model's shapes render this way; server mode renders S3's own
     responses (ListObjectsV2, ...) with botocore's S3 model through it.
+
+    Whatever the strings hold, the document is one botocore parses (``_text``).
     """
     out = [_XML_DECLARATION]
     _renderer(shape)(value, root, out)
@@ -475,12 +486,16 @@ def render_document(
 
 
 def render_error(error: S3ControlError, request_id: str) -> HttpResponse:
-    """Render an error as S3 Control does: a wrapped ``<ErrorResponse>``."""
+    """Render an error as S3 Control does: a wrapped ``<ErrorResponse>``.
+
+    Code and message are made XML-safe, so any message (an injected one, one naming a
+    hostile key) reaches botocore, which then raises ``client.exceptions.<Code>``.
+    """
     headers = base_headers(request_id)
     headers["Content-Type"] = "application/xml"
     body = (
-        f"{_XML_DECLARATION}<ErrorResponse><Error><Code>{_escape(error.code)}</Code>"
-        f"<Message>{_escape(error.message)}</Message></Error>"
+        f"{_XML_DECLARATION}<ErrorResponse><Error><Code>{_string(error.code)}</Code>"
+        f"<Message>{_string(error.message)}</Message></Error>"
         f"<RequestId>{request_id}</RequestId><HostId>{headers['x-amz-id-2']}</HostId>"
         "</ErrorResponse>"
     )
@@ -523,7 +538,7 @@ def _compile(shape: Shape) -> _Renderer:
     Model names enter the source only as ``repr`` literals, so none can change the code.
     The output is exactly what walking the shapes member by member would produce.
     """
-    source = _Source({"escape": _escape})
+    source = _Source({"escape": _escape, "safe": xml_text})
     source.line(1, "append = out.append")
     source.value(1, "value", None, shape, ())
     code = "def render(value, name, out):\n" + "\n".join(source.lines)
@@ -594,7 +609,8 @@ class _Source:
             self.line(depth, f"for {key}, {entry} in {var}.items():")
             self.line(
                 depth + 1,
-                f"append({f'<entry><{key_name}>'!r} + escape(str({key})) + {f'</{key_name}>'!r})",
+                f"append({f'<entry><{key_name}>'!r} + escape(safe(str({key}))) + "
+                f"{f'</{key_name}>'!r})",
             )
             value_name = value_shape.serialization.get("name", "value")
             self.value(depth + 1, entry, value_name, value_shape, (*enclosing, shape))
@@ -604,6 +620,14 @@ class _Source:
             self.line(depth, f"append({opening} + {self.name('text', text)}({var}) + {closing})")
         else:  # strings, numbers and anything else: escaped ``str``
             self.line(depth, f"t = str({var})")
+            if kind == "string" and (maximum := shape.metadata.get("max")):
+                # Derived text (a failure reason naming a long key) within the model's
+                # maximum; input was already checked against it.
+                self.line(depth, f"if len(t) > {int(maximum)}:")
+                self.line(depth + 1, f"t = t[:{int(maximum) - 1}] + '\u2026'")
+            if kind not in _NUMBERS:  # ``_text``: printable text (most) needs no scan
+                self.line(depth, "if not t.isprintable():")
+                self.line(depth + 1, "t = safe(t)")
             self.line(depth, "if '&' in t or '<' in t or '>' in t or '\\r' in t:")
             self.line(depth + 1, "t = escape(t)")
             self.line(depth, f"append({opening} + t + {closing})")
@@ -631,7 +655,20 @@ class _Source:
 
 
 def _string(value: Any) -> str:
-    return _escape(str(value))
+    """Any value as XML character data: ``_text`` of its ``str``."""
+    return _text(str(value))
+
+
+def _text(text: str) -> str:
+    """Text as XML character data any XML 1.0 parser reads and UTF-8 encodes: what XML
+    cannot carry replaced (``xml_text``), then escaped. Printable text, which cannot
+    hold such a character, is not scanned for one (the generated renderers inline this).
+    """
+    return _escape(text if text.isprintable() else xml_text(text))
+
+
+#: Types whose ``str`` is always plain ASCII digits and signs.
+_NUMBERS = frozenset({"integer", "long", "float", "double"})
 
 
 def _boolean(value: Any) -> str:

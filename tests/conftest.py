@@ -9,9 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import freezegun
 import pytest
 
 from s3batch_mock._lifecycle import ALLOWED
+
+# freezegun patches every module's reference to the clock; pytest's own timing must keep
+# the real one, or ``--durations`` reports frozen tests as lasting since 1970.
+freezegun.configure(extend_ignore_list=["_pytest", "pytest_timeout", "xdist"])
 
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/batch"
@@ -60,13 +65,39 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
     return _real_connect_ex(self, address)
 
 
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback_name(host: Any) -> bool:
+    """A name that resolves to loopback without asking DNS (or no name at all)."""
+    if host is None:
+        return True
+    name = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
+    name = name.rstrip(".").lower()
+    if name in ("localhost", "") or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if not _loopback_name(host):
+        raise NetworkRefused(f"tests must not look up names on the network (tried {host!r})")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _refuse_network() -> Iterator[None]:
+    """No test reaches the network: connects and DNS lookups of non-loopback names fail."""
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
     socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign,assignment]
+    socket.getaddrinfo = _guarded_getaddrinfo
     yield
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = _real_getaddrinfo
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,7 @@ from typing import Any
 
 import boto3
 import botocore.config
+import botocore.exceptions
 import botocore.httpsession
 import botocore.session
 import pytest
@@ -37,7 +38,7 @@ from s3batch_mock import (
     mock_s3batch,
     patch_client,
 )
-from tests.conftest import ACCOUNT, csv_manifest_job, s3control
+from tests.conftest import ACCOUNT, NetworkRefused, csv_manifest_job, s3control
 
 CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 UNKNOWN_JOB_ID = "00000000-0000-4000-8000-000000000000"
@@ -432,27 +433,25 @@ class TestContextManager:
         with mock_s3batch() as batch:
             job_id = csv_manifest_job(client, "etag")
             assert describe_status(client, job_id)
-        recorded = len(batch.calls)
+            assert operations(batch) == ["CreateJob", "DescribeJob"]
         assert network_spy == []
 
         with pytest.raises(ReachedNetwork):
             client.describe_job(AccountId=ACCOUNT, JobId=job_id)
-        assert len(batch.calls) == recorded
         assert network_spy, "the request should have gone to botocore's HTTP sender"
 
     def test_calls_after_exit_are_not_served_under_socket_guard(self):
-        # Without the spy: the conftest's socket guard (or DNS) stops the real send.
+        # Without the spy: the conftest's DNS guard stops the real send.
         client = s3control(
             aws_access_key_id="user",
             aws_secret_access_key="user-secret",
             config=botocore.config.Config(retries={"total_max_attempts": 1}),
         )
-        with mock_s3batch() as batch:
+        with mock_s3batch():
             job_id = csv_manifest_job(client, "etag")
-        recorded = len(batch.calls)
-        with pytest.raises(Exception):  # noqa: B017, PT011 - anything but an answer
+        with pytest.raises(botocore.exceptions.HTTPClientError) as caught:
             client.describe_job(AccountId=ACCOUNT, JobId=job_id)
-        assert len(batch.calls) == recorded
+        assert isinstance(caught.value.kwargs["error"], NetworkRefused)
 
 
 class TestStartStop:
@@ -694,38 +693,60 @@ class TestCredentialsAndEnvironment:
         assert network_spy == []
 
 
+def access_key(session: Any) -> str:
+    """The access key a boto3 session would sign with now."""
+    return str(session.get_credentials().access_key)
+
+
 class TestDefaultSession:
+    """boto3's default session is kept (warm) and leaves holding what it held before."""
+
     @pytest.fixture
     def user_session(self, monkeypatch):
         monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
         boto3.setup_default_session(region_name="us-east-1")
         return boto3.DEFAULT_SESSION
 
-    def test_reset_on_activation_and_restored_on_exit(self, user_session):
-        assert user_session is not None
+    def test_kept_across_activations(self, user_session):
         with mock_s3batch():
-            assert boto3.DEFAULT_SESSION is None
+            csv_manifest_job(s3control(), "etag")
+            assert boto3.DEFAULT_SESSION is user_session
         assert boto3.DEFAULT_SESSION is user_session
+        with mock_s3batch():
+            assert boto3.DEFAULT_SESSION is user_session
 
-    def test_session_created_inside_is_discarded(self, user_session):
+    def test_lent_credentials_are_forgotten_on_exit(self, user_session):
         with mock_s3batch():
-            csv_manifest_job(s3control(), "etag")  # boto3.client makes a default session
-            assert boto3.DEFAULT_SESSION is not None
-            assert boto3.DEFAULT_SESSION is not user_session
-        assert boto3.DEFAULT_SESSION is user_session
+            assert access_key(user_session) == "testing"
+        assert user_session.get_credentials() is None  # the tests' environment has none
+
+    def test_users_own_credentials_are_kept_and_not_needed(self, monkeypatch):
+        monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+        boto3.setup_default_session(
+            region_name="us-east-1", aws_access_key_id="user", aws_secret_access_key="secret"
+        )
+        with mock_s3batch() as batch:
+            csv_manifest_job(s3control(), "etag")  # unsigned: the user's key is never used
+            assert len(batch.jobs()) == 1
+            assert access_key(boto3.DEFAULT_SESSION) == "user"
+        assert access_key(boto3.DEFAULT_SESSION) == "user"
+
+    def test_session_made_inside_is_kept_without_the_lent_credentials(self, monkeypatch):
+        monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+        with mock_s3batch():
+            s3control()
+            made = boto3.DEFAULT_SESSION
+            assert made is not None
+            assert access_key(made) == "testing"
+        assert boto3.DEFAULT_SESSION is made
+        assert made.get_credentials() is None
 
     def test_restored_after_nested_scopes(self, user_session):
         with mock_s3batch():
             with mock_s3batch():
                 s3control()
-            assert boto3.DEFAULT_SESSION is not user_session
-        assert boto3.DEFAULT_SESSION is user_session
-
-    def test_none_stays_none(self, monkeypatch):
-        monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-        with mock_s3batch():
-            s3control()
-        assert boto3.DEFAULT_SESSION is None
+            assert access_key(user_session) == "testing"
+        assert user_session.get_credentials() is None
 
 
 # ------------------------------------------------------------------------- patch_client
@@ -740,7 +761,7 @@ def _unhooked_client() -> Any:
         aws_access_key_id="user",  # so that, unhooked, the request is signed and sent
         aws_secret_access_key="user-secret",
     )
-    client.meta.events.unregister("before-send.s3-control", _hooks._on_before_send)  # type: ignore[arg-type]
+    client.meta.events.unregister("before-send.s3-control", _hooks._on_before_send)
     client.meta.events.unregister("choose-signer.s3-control", _hooks._on_choose_signer)
     return client
 
@@ -750,13 +771,14 @@ class TestPatchClient:
         client = s3control()
         assert patch_client(client) is client
 
-    def test_unhooked_client_is_not_served(self, network_spy):
+    def test_unhooked_client_is_served_without_patching(self, network_spy):
         client = _unhooked_client()
         with mock_s3batch() as batch:
-            with pytest.raises(ReachedNetwork):
-                csv_manifest_job(client, "etag")
-            assert batch.calls == []
-            assert batch.jobs() == []
+            job_id = csv_manifest_job(client, "etag")
+            assert describe_status(client, job_id)
+            assert job_ids(batch) == [job_id]
+            assert operations(batch) == ["CreateJob", "DescribeJob"]
+        assert network_spy == []
 
     def test_patched_client_is_served(self, network_spy):
         client = patch_client(_unhooked_client())
@@ -770,12 +792,12 @@ class TestPatchClient:
     def test_unhooked_client_patched_inside_the_mock(self, network_spy):
         client = _unhooked_client()
         with mock_s3batch() as batch:
-            with pytest.raises(ReachedNetwork):
-                csv_manifest_job(client, "etag")
-            assert batch.calls == []
+            first = csv_manifest_job(client, "etag")
             patch_client(client)
-            job_id = csv_manifest_job(client, "etag")
-            assert job_ids(batch) == [job_id]
+            second = csv_manifest_job(client, "etag")
+            assert job_ids(batch) == [first, second]
+            assert operations(batch) == ["CreateJob", "CreateJob"]
+        assert network_spy == []
 
     def test_patching_twice_serves_each_request_once(self):
         client = patch_client(patch_client(_unhooked_client()))

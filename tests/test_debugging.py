@@ -69,7 +69,7 @@ TEST_HEADER = re.compile(r"^_{3,} (\S+) _{3,}$")
 
 def run(pytester: pytest.Pytester, body: str, *args: str) -> pytest.RunResult:
     pytester.makepyfile(test_user=HELPERS + body)
-    return pytester.runpytest("-p", "no:cacheprovider", *args)
+    return pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio", *args)
 
 
 def job_ids(pytester: pytest.Pytester) -> list[str]:
@@ -380,12 +380,15 @@ def test_it(s3batch):
 def test_outside_pytest_no_scope_is_kept_after_it_ends() -> None:
     """Only the pytest plugin collects backends for its report; a script keeps none."""
     script = (
+        "import gc, weakref\n"
         "from s3batch_mock import mock_s3batch\n"
-        "from s3batch_mock._mock import _scope\n"
+        "stores = []\n"
         "for _ in range(3):\n"
-        "    with mock_s3batch():\n"
-        "        pass\n"
-        "assert _scope.history is None, _scope.history\n"
+        "    with mock_s3batch() as batch:\n"
+        "        stores.append(weakref.ref(batch.objects))\n"
+        "    del batch\n"
+        "gc.collect()\n"
+        "assert [ref() for ref in stores] == [None, None, None]\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False

@@ -44,9 +44,9 @@ def test_clear_and_delete_release_spooled_bodies() -> None:
 
 def test_write_keeps_content_type_metadata_tags_and_storage_class() -> None:
     store = EmbeddedStore()
-    store.create_bucket("b")
+    store.create_bucket("bkt")
     info = store.write(
-        "b",
+        "bkt",
         "k",
         io.BytesIO(b"body"),
         content_type="text/csv",
@@ -54,7 +54,7 @@ def test_write_keeps_content_type_metadata_tags_and_storage_class() -> None:
         tags={"t": "1"},
         storage_class="GLACIER",
     )
-    assert store.head("b", "k") == info
+    assert store.head("bkt", "k") == info
     assert (info.content_type, dict(info.metadata), dict(info.tags), info.storage_class) == (
         "text/csv",
         {"owner": "me"},
@@ -68,8 +68,8 @@ def test_write_needs_the_bucket_and_delete_of_a_missing_key_is_no_error() -> Non
     with pytest.raises(ObjectStoreError) as missing:
         store.write("nowhere", "k", io.BytesIO(b"x"))
     assert (missing.value.code, missing.value.http_status) == ("NoSuchBucket", 404)
-    store.create_bucket("b")
-    store.delete("b", "never-there")
+    store.create_bucket("bkt")
+    store.delete("bkt", "never-there")
     with pytest.raises(ObjectStoreError) as no_bucket:
         store.delete("nowhere", "k")
     assert no_bucket.value.code == "NoSuchBucket"

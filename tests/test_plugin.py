@@ -43,7 +43,7 @@ def client():
 
 def run(pytester: pytest.Pytester, body: str, *args: str) -> pytest.RunResult:
     pytester.makepyfile(test_user=HELPERS + body)
-    return pytester.runpytest("-p", "no:cacheprovider", *args)
+    return pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio", *args)
 
 
 def test_fixture_is_available_without_conftest(pytester):
@@ -152,7 +152,7 @@ def test_it(s3batch):
 
 
 def test_marker_is_listed_by_pytest_markers(pytester):
-    result = pytester.runpytest("-p", "no:cacheprovider", "--markers")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio", "--markers")
     result.stdout.fnmatch_lines(["*@pytest.mark.s3batch*"])
 
 
@@ -222,3 +222,115 @@ def test_after_the_class():
 """,
     )
     result.assert_outcomes(passed=3)
+
+
+# ----------------------------------------------------------------------- the marker alone
+
+
+def test_marker_alone_activates_the_mock(pytester):
+    result = run(
+        pytester,
+        """
+@pytest.mark.s3batch(progression="manual")
+def test_marked_only():
+    job_id = create_job(client())
+    assert status(client(), job_id) == "New"  # manual: polling moves nothing
+    assert [job.job_id for job in current_batch().jobs()] == [job_id]
+""",
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_marker_alone_each_test_starts_empty(pytester):
+    result = run(
+        pytester,
+        """
+@pytest.mark.s3batch
+@pytest.mark.parametrize("n", range(3))
+def test_each(n):
+    assert current_batch().jobs() == []
+    create_job(client())
+    assert len(current_batch().jobs()) == 1
+""",
+    )
+    result.assert_outcomes(passed=3)
+
+
+def test_marker_alone_on_a_class(pytester):
+    result = run(
+        pytester,
+        """
+@pytest.mark.s3batch(progression="manual")
+class TestMarked:
+    def test_one(self):
+        assert status(client(), create_job(client())) == "New"
+
+    def test_two(self):
+        assert current_batch().jobs() == []
+""",
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_marker_alone_ends_with_the_test(pytester):
+    result = run(
+        pytester,
+        """
+@pytest.mark.s3batch
+def test_marked():
+    current_batch()
+
+def test_after_it():
+    with pytest.raises(RuntimeError, match="No mock_s3batch is active"):
+        current_batch()
+""",
+        "-p",
+        "no:randomly",
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_marker_alone_with_a_bad_setting_errors(pytester):
+    result = run(
+        pytester,
+        """
+@pytest.mark.s3batch(progression="sometimes")
+def test_marked():
+    pass
+""",
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*progression must be one of*"])
+
+
+def test_marker_alone_is_set_up_before_the_tests_other_fixtures(pytester):
+    result = run(
+        pytester,
+        """
+@pytest.fixture
+def made_in_a_fixture():
+    return create_job(client())
+
+@pytest.mark.s3batch
+def test_marked(made_in_a_fixture):
+    assert [job.job_id for job in current_batch().jobs()] == [made_in_a_fixture]
+""",
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_loading_the_plugin_imports_nothing_of_botocore(pytester):
+    """A pytest run that never uses the mock pays nothing for it (the plugin is lazy)."""
+    pytester.makepyfile(
+        test_plain="""
+import sys
+
+def test_nothing_loaded():
+    loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore"))
+    assert loaded == [], loaded
+    assert "s3batch_mock.plugin" in sys.modules
+    assert "s3batch_mock._mock" not in sys.modules
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:asyncio")
+    result.assert_outcomes(passed=1)
