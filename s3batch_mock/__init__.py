@@ -18,12 +18,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._backend import Call
     from ._controller import S3Batch
-    from ._errors import AWSCallRefused, S3BatchMockError, UnsupportedOperationError
+    from ._errors import (
+        AWSCallRefused,
+        MockEndedError,
+        S3BatchMockError,
+        UnsupportedOperationError,
+    )
     from ._hooks import patch_client
     from ._jobs import Job, Transition
     from ._mock import S3BatchMock, current_batch, mock_s3batch
-    from ._server import S3BatchServer
-    from ._stores import EmbeddedStore, MockEndedError, ObjectInfo, ObjectStore, ObjectStoreError
+    from .server import S3BatchServer
+    from .stores import EmbeddedStore, ObjectInfo, ObjectStore, ObjectStoreError
 
 __all__ = [
     "AWSCallRefused",
@@ -50,16 +55,16 @@ __all__ = [
 _HOMES = {
     "AWSCallRefused": "_errors",
     "Call": "_backend",
-    "EmbeddedStore": "_stores",
+    "EmbeddedStore": "stores",
     "Job": "_jobs",
-    "MockEndedError": "_stores",
-    "ObjectInfo": "_stores",
-    "ObjectStore": "_stores",
-    "ObjectStoreError": "_stores",
+    "MockEndedError": "_errors",
+    "ObjectInfo": "stores",
+    "ObjectStore": "stores",
+    "ObjectStoreError": "stores",
     "S3Batch": "_controller",
     "S3BatchMock": "_mock",
     "S3BatchMockError": "_errors",
-    "S3BatchServer": "_server",
+    "S3BatchServer": "server",
     "Transition": "_jobs",
     "UnsupportedOperationError": "_errors",
     "current_batch": "_mock",

@@ -19,7 +19,7 @@ import boto3
 from . import __version__
 from ._backend import PROGRESSIONS
 from ._mock import mock_s3batch
-from ._server import S3BatchServer
+from .server import S3BatchServer
 
 ACCOUNT = "123456789012"
 DEFAULT_PORT = 5050

@@ -29,12 +29,11 @@ from typing import Any, NamedTuple
 from . import _lifecycle as lc
 from ._clock import now
 from ._errors import BadRequest, IdempotencyError, InvalidNextToken, NotFound
-from ._execution import Runtime
 from ._faults import Faults
 from ._jobs import Job, JobRecord
-from ._lambdas import LambdaRegistry
 from ._settings import PROGRESSIONS, Settings
-from ._stores import EmbeddedStore, ObjectStore, moto_is_active
+from .execution import LambdaRegistry, Runtime
+from .stores import EmbeddedStore, ObjectStore, moto_is_active
 
 __all__ = ["PROGRESSIONS", "Backend", "Call", "Settings"]
 
@@ -88,7 +87,7 @@ class Backend:
         if not moto_is_active():
             return self.embedded
         if self._moto is None:
-            from ._moto_store import MotoStore  # noqa: PLC0415 - imports boto3's S3 model: only when needed
+            from .stores._moto import MotoStore  # noqa: PLC0415 - imports boto3's S3 model: only when needed
 
             self._moto = MotoStore(ended=lambda: self.ended)
         return self._moto

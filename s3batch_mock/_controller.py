@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from ._backend import Backend, Call
+from ._errors import MockEndedError, ended_message
 from ._jobs import Job
-from ._lambdas import Handler
 from ._service import SERVED_OPERATIONS
-from ._stores import MockEndedError, ObjectStore, ended_message
+from .execution import Handler
+from .stores import ObjectStore
 
 __all__ = ["MockEndedError", "S3Batch"]
 

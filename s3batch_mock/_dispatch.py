@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from ._backend import Backend, Call
 from ._errors import S3ControlError, invalid_input
 from ._service import SERVED_OPERATIONS, handle
-from ._wire import (
+from .wire import (
     HttpRequest,
     HttpResponse,
     ParsedRequest,

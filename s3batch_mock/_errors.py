@@ -11,11 +11,13 @@ __all__ = [
     "InvalidNextToken",
     "InvalidRequest",
     "JobStatusError",
+    "MockEndedError",
     "NotFound",
     "S3BatchMockError",
     "S3ControlError",
     "TooManyTags",
     "UnsupportedOperationError",
+    "ended_message",
     "invalid_input",
 ]
 
@@ -37,6 +39,26 @@ class AWSCallRefused(S3BatchMockError):
     Raised before any DNS lookup or connection: nothing reaches AWS under the mock
     (unless ``mock_s3batch(allow_real_aws=True)``).
     """
+
+
+class MockEndedError(S3BatchMockError, RuntimeError):
+    """A controller, or its object store, used after its mock scope has ended."""
+
+
+def ended_message(what: str) -> str:
+    """What ``MockEndedError`` says: what happened, and what to do instead."""
+    return (
+        f"{what} belongs to a mock_s3batch scope that has ended (its `with` block, "
+        "decorated test, fixture or last stop() is over), and its jobs, objects and "
+        "calls were discarded. Use the controller of an active mock: the one `with "
+        "mock_s3batch() as batch` gives inside the block, the s3batch fixture, start(), "
+        "or current_batch()."
+    )
+
+
+# ---------------------------------------------------------------------- the face
+# ``batch.objects`` is called with whatever a test passes: names and bodies are
+# checked as S3 checks them, so a test cannot store what S3 would never hold.
 
 
 class S3ControlError(Exception):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ._errors import S3ControlError
 from ._settings import MAX_LATENCY_SECONDS, check_count, check_seconds
+from ._text import NOT_XML
 
 __all__ = ["DEFAULT_STATUS", "MAX_MESSAGE", "Faults", "check_message"]
 
@@ -28,7 +29,6 @@ MAX_CODE = 128
 _CODE = re.compile(rf"[A-Za-z_][A-Za-z0-9_]{{0,{MAX_CODE - 1}}}")
 # Characters XML 1.0 cannot carry: C0 controls other than tab, LF and CR, surrogates
 # (lone ones are not UTF-8 either) and the two non-characters U+FFFE and U+FFFF.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def check_message(message: object) -> str:
@@ -44,7 +44,7 @@ def check_message(message: object) -> str:
             f"message must be at most {MAX_MESSAGE} characters (the model's maximum), "
             f"not {len(message)}: {message[:40]!r}..."
         )
-    bad = _NOT_XML.search(message)
+    bad = NOT_XML.search(message)
     if bad is not None:
         raise ValueError(
             f"message must be text XML 1.0 and UTF-8 can carry; {bad.group()!r} at "

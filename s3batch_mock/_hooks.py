@@ -46,8 +46,8 @@ from ._backend import Backend
 from ._dispatch import Unserved, not_served, serve
 from ._errors import AWSCallRefused, UnsupportedOperationError
 from ._partitions import is_aws_host
-from ._stores import moto_is_active
-from ._wire import CaseInsensitiveHeaders, HttpRequest, HttpResponse, UnknownRoute
+from .stores import moto_is_active
+from .wire import CaseInsensitiveHeaders, HttpRequest, HttpResponse, UnknownRoute
 
 __all__ = ["activate", "active_backend", "deactivate", "install", "patch_client"]
 

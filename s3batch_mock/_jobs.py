@@ -10,16 +10,18 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from . import _lifecycle as lc
-from ._execution import THRESHOLD_REASON, Execution, Runtime
-from ._manifests import (
+from ._partitions import partition_of
+from ._text import fit, readable
+from .execution import (
+    THRESHOLD_REASON,
+    Execution,
     GeneratedManifest,
     ManifestError,
+    Runtime,
     open_tasks,
     split_arn,
 )
-from ._partitions import partition_of
-from ._stores import ObjectStoreError
-from ._validation import fit, readable
+from .stores import ObjectStoreError
 
 __all__ = ["Apply", "Job", "JobRecord", "Transition", "Work"]
 

@@ -15,8 +15,7 @@ from botocore.model import Shape
 
 from ._backend import Backend
 from ._errors import InvalidNextToken, TooManyTags, invalid_input
-from ._validation import Violation, check
-from ._wire import ParsedRequest, service_model
+from .wire import ParsedRequest, Violation, check, service_model
 
 __all__ = ["SERVED_OPERATIONS", "handle"]
 

@@ -20,8 +20,8 @@ import pytest
 from moto import mock_aws
 
 from s3batch_mock import S3Batch, mock_s3batch
-from s3batch_mock._moto_store import MotoStore
-from s3batch_mock._stores import CopySpec, EmbeddedStore, ObjectStoreError
+from s3batch_mock.stores import CopySpec, EmbeddedStore, ObjectStoreError
+from s3batch_mock.stores._moto import MotoStore
 from tests.test_operations_effects import (
     assert_succeeded,
     copy_to,

@@ -12,7 +12,7 @@ from urllib.parse import quote, unquote_plus
 
 import pytest
 
-import s3batch_mock._lambdas
+import s3batch_mock.execution._lambdas
 from s3batch_mock import S3Batch
 from tests.conftest import ACCOUNT, ROLE, s3control
 
@@ -305,7 +305,7 @@ def test_temporary_failure_gives_up_after_max_attempts(s3batch: S3Batch) -> None
     job_id = lambda_job(s3batch, ["a.txt"])
 
     assert_complete(s3batch, job_id, succeeded=0, failed=1)
-    assert len(handler.calls) == s3batch_mock._lambdas.MAX_ATTEMPTS
+    assert len(handler.calls) == s3batch_mock.execution._lambdas.MAX_ATTEMPTS
     row = only_row(s3batch, job_id)
     assert row["TaskStatus"] == "failed"
     assert row["ErrorCode"] == "TemporaryFailure"

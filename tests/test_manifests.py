@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from s3batch_mock import S3Batch
-from s3batch_mock._manifests import open_tasks
+from s3batch_mock.execution._manifests import open_tasks
 from tests.conftest import ACCOUNT, ROLE, csv_manifest_job, describe, s3control
 
 TERMINAL = ("Complete", "Failed", "Cancelled")

@@ -19,9 +19,15 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from s3batch_mock import _moto_store
-from s3batch_mock._moto_store import MotoStore, moto_is_active
-from s3batch_mock._stores import CopySpec, EmbeddedStore, ObjectStore, ObjectStoreError
+from s3batch_mock.stores import (
+    CopySpec,
+    EmbeddedStore,
+    ObjectStore,
+    ObjectStoreError,
+    moto_is_active,
+)
+from s3batch_mock.stores import _moto as _moto_store
+from s3batch_mock.stores._moto import MotoStore
 
 UTC = datetime.UTC
 OWNER_ID = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
@@ -91,7 +97,7 @@ def test_moto_is_active_follows_mock_aws() -> None:
 def test_moto_is_active_does_not_import_moto() -> None:
     code = (
         "import sys\n"
-        "from s3batch_mock._moto_store import moto_is_active\n"
+        "from s3batch_mock.stores import moto_is_active\n"
         "assert moto_is_active() is False\n"
         "assert not [m for m in sys.modules if m == 'moto' or m.startswith('moto.')]\n"
     )

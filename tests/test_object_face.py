@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from s3batch_mock import ObjectStoreError, S3Batch, mock_s3batch
-from s3batch_mock._moto_store import MotoStore
-from s3batch_mock._stores import EmbeddedStore, check_bucket_name, check_key
+from s3batch_mock.stores import EmbeddedStore, check_bucket_name, check_key
+from s3batch_mock.stores._moto import MotoStore
 
 
 @pytest.fixture(params=["embedded", "moto"])

@@ -39,8 +39,8 @@ from s3batch_mock import S3Batch, mock_s3batch
 from s3batch_mock._backend import Backend, Settings
 from s3batch_mock._dispatch import Unserved, serve
 from s3batch_mock._service import SERVED_OPERATIONS
-from s3batch_mock._validation import NOT_XML
-from s3batch_mock._wire import (
+from s3batch_mock._text import NOT_XML
+from s3batch_mock.wire._s3control import (
     MAX_BODY_BYTES,
     HttpRequest,
     HttpResponse,

@@ -32,8 +32,8 @@ from hypothesis import strategies as st
 
 from s3batch_mock import S3Batch, mock_s3batch
 from s3batch_mock._errors import S3ControlError
-from s3batch_mock._validation import NOT_XML, utf8_text, xml_text
-from s3batch_mock._wire import render_error, render_result, service_model
+from s3batch_mock._text import NOT_XML, utf8_text, xml_text
+from s3batch_mock.wire._s3control import render_error, render_result, service_model
 from tests.conftest import ACCOUNT, ROLE, csv_manifest_job, describe, s3control
 
 T = TypeVar("T")

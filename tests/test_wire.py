@@ -15,7 +15,7 @@ from botocore.validate import ParamValidator
 from s3batch_mock import mock_s3batch
 from s3batch_mock._backend import Backend, Settings
 from s3batch_mock._dispatch import Unserved, serve
-from s3batch_mock._wire import HttpRequest, UnknownRoute, parse_request
+from s3batch_mock.wire._s3control import HttpRequest, UnknownRoute, parse_request
 from tests.conftest import ACCOUNT, ROLE, csv_manifest_job, s3control
 
 HOST = f"https://{ACCOUNT}.s3-control.eu-west-1.amazonaws.com"

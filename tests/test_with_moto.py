@@ -19,8 +19,8 @@ import pytest
 from moto import mock_aws
 
 from s3batch_mock import S3Batch, current_batch, mock_s3batch
-from s3batch_mock._moto_store import MotoStore
-from s3batch_mock._stores import EmbeddedStore
+from s3batch_mock.stores import EmbeddedStore
+from s3batch_mock.stores._moto import MotoStore
 from tests.conftest import ACCOUNT, ROLE, s3control
 
 

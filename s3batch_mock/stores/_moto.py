@@ -44,25 +44,20 @@ import botocore.config
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from ._stores import (
-    Body,
-    CopySpec,
-    MockEndedError,
-    ObjectInfo,
-    ObjectStoreError,
-    body_stream,
+from s3batch_mock._errors import MockEndedError, ended_message
+
+from ._protocol import Body, CopySpec, ObjectInfo, ObjectStoreError, body_stream, moto_is_active
+from ._rules import (
     check_bucket_name,
     check_copy,
     check_key,
     check_object_tags,
     check_prefix,
     check_retention_change,
-    ended_message,
     grant_headers,
-    moto_is_active,
 )
 
-__all__ = ["MotoStore", "moto_is_active"]
+__all__ = ["MotoStore"]
 
 _UTC = datetime.UTC
 _EMPTY: Mapping[str, str] = MappingProxyType({})

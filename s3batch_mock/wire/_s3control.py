@@ -32,10 +32,11 @@ import botocore.session
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 from botocore.utils import parse_timestamp
 
-from ._clock import iso8601
-from ._errors import S3ControlError, invalid_input
+from s3batch_mock._clock import iso8601
+from s3batch_mock._errors import S3ControlError, invalid_input
+from s3batch_mock._text import NOT_XML, xml_text
+
 from ._per_shape import PerShape
-from ._validation import NOT_XML, xml_text
 
 __all__ = [
     "CaseInsensitiveHeaders",

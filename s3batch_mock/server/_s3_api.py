@@ -25,8 +25,13 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 import botocore.session
 from botocore.model import ServiceModel, StructureShape
 
-from ._stores import ARCHIVED_STORAGE_CLASSES, EmbeddedStore, ObjectInfo, ObjectStoreError
-from ._wire import HttpResponse, base_headers, new_request_id, render_document
+from s3batch_mock.stores import (
+    ARCHIVED_STORAGE_CLASSES,
+    EmbeddedStore,
+    ObjectInfo,
+    ObjectStoreError,
+)
+from s3batch_mock.wire import HttpResponse, base_headers, new_request_id, render_document
 
 __all__ = ["ObjectRequest", "StreamingResponse", "serve_object"]
 

@@ -26,16 +26,16 @@ from collections.abc import Mapping
 from typing import IO, Any
 from urllib.parse import quote
 
-from ._clock import iso8601
+from s3batch_mock._clock import iso8601
+from s3batch_mock._text import fit, readable, utf8_text
+from s3batch_mock.stores import SPOOL_BYTES, ObjectStore, ObjectStoreError
+
 from ._manifests import Task, key_bytes, split_arn
 from ._operations import Outcome
-from ._stores import ObjectStore, ObjectStoreError
-from ._validation import fit, readable, utf8_text
 
 __all__ = ["REPORT_SCHEMA", "ReportWriter"]
 
 REPORT_SCHEMA = "Bucket, Key, VersionId, TaskStatus, ErrorCode, HTTPStatusCode, ResultMessage"
-_SPOOL_BYTES = 1 << 20
 _MAX_REASON = 256  # JobFailureReason's maximum in the model
 
 
@@ -43,7 +43,7 @@ class _ResultFile:
     """One results CSV being written: spooled rows and how many there are."""
 
     def __init__(self) -> None:
-        self.file: IO[bytes] = tempfile.SpooledTemporaryFile(_SPOOL_BYTES)  # noqa: SIM115
+        self.file: IO[bytes] = tempfile.SpooledTemporaryFile(SPOOL_BYTES)  # noqa: SIM115
         # A job dropped before it ends (its mock scope left) never calls close().
         weakref.finalize(self, self.file.close)
         self.text = io.TextIOWrapper(self.file, encoding="utf-8", newline="", write_through=True)

@@ -30,13 +30,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Any, BinaryIO, cast
 from urllib.parse import parse_qsl, urlsplit
 
-from ._backend import Backend, Settings
-from ._clock import iso8601
-from ._controller import S3Batch
-from ._dispatch import Unserved, not_served, serve
-from ._errors import S3ControlError
-from ._s3_api import ObjectRequest, StreamingResponse, address, serve_object
-from ._wire import (
+from s3batch_mock._backend import Backend, Settings
+from s3batch_mock._clock import iso8601
+from s3batch_mock._controller import S3Batch
+from s3batch_mock._dispatch import Unserved, not_served, serve
+from s3batch_mock._errors import S3ControlError
+from s3batch_mock.stores import SPOOL_BYTES
+from s3batch_mock.wire import (
     MAX_BODY_BYTES,
     HttpRequest,
     HttpResponse,
@@ -45,11 +45,12 @@ from ._wire import (
     render_error,
 )
 
+from ._s3_api import ObjectRequest, StreamingResponse, address, serve_object
+
 __all__ = ["S3BatchServer"]
 
 _S3CONTROL_PREFIX = "/v20180820/"
 _CONTROL_PREFIX = "/_s3batch/"
-_SPOOL_BYTES = 1 << 20
 _COPY_CHUNK = 1 << 16
 _POLL_SECONDS = 0.05  # how soon serve_forever notices stop()
 
@@ -326,7 +327,7 @@ def _read_body(stream: BinaryIO, headers: Mapping[str, str]) -> IO[bytes]:
     Handles ``Transfer-Encoding: chunked`` and S3's ``aws-chunked`` content encoding
     (SDKs that stream uploads with chunk signatures or trailing checksums).
     """
-    spool = tempfile.SpooledTemporaryFile(_SPOOL_BYTES)  # noqa: SIM115 - returned
+    spool = tempfile.SpooledTemporaryFile(SPOOL_BYTES)  # noqa: SIM115 - returned
     if "chunked" in headers.get("transfer-encoding", "").lower():
         _copy_chunks(stream, spool)
     else:
@@ -337,7 +338,7 @@ def _read_body(stream: BinaryIO, headers: Mapping[str, str]) -> IO[bytes]:
     ).startswith("STREAMING-")
     if not encoded:
         return spool
-    decoded = tempfile.SpooledTemporaryFile(_SPOOL_BYTES)  # noqa: SIM115 - returned
+    decoded = tempfile.SpooledTemporaryFile(SPOOL_BYTES)  # noqa: SIM115 - returned
     with spool:
         _copy_chunks(spool, decoded)
     decoded.seek(0)

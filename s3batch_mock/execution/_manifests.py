@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from typing import IO, Any, cast
 from urllib.parse import quote, unquote
 
-from ._stores import ObjectInfo, ObjectStore, ObjectStoreError
-from ._validation import SURROGATE, fit, readable, shortened
+from s3batch_mock._text import SURROGATE, fit, readable, shortened
+from s3batch_mock.stores import SPOOL_BYTES, ObjectInfo, ObjectStore, ObjectStoreError
 
 __all__ = [
     "GeneratedManifest",
@@ -349,7 +349,7 @@ class GeneratedManifest:
         prefix = str(location.get("ManifestPrefix", "")).strip("/")
         self._base = f"{prefix}/job-{job_id}" if prefix else f"job-{job_id}"
         self._source = source_bucket
-        self._spool = tempfile.SpooledTemporaryFile(1 << 20)  # noqa: SIM115 - closed in write
+        self._spool = tempfile.SpooledTemporaryFile(SPOOL_BYTES)  # noqa: SIM115 - closed in write
         weakref.finalize(self, self._spool.close)  # or when a job dropped unfinished goes
         self._gzip = gzip.GzipFile(fileobj=self._spool, mode="wb")
         self._text = io.TextIOWrapper(self._gzip, encoding="utf-8", newline="")

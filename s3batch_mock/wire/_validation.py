@@ -8,9 +8,8 @@ Everything the mock stores is also checked to be representable in XML 1.0, so no
 stored text can produce a response botocore fails to parse.
 
 Text the mock derives rather than receives (failure reasons naming keys, report rows,
-injected error messages, Lambda results) is made safe instead, with the helpers at the
-end: ``xml_text`` for anything written into XML, ``utf8_text`` for anything written as
-UTF-8, ``readable`` and ``fit`` for messages (docs/errors.md, "Text in responses").
+injected error messages, Lambda results) is made safe instead, by ``s3batch_mock._text``
+(docs/errors.md, "Text in responses").
 """
 
 from __future__ import annotations
@@ -23,29 +22,12 @@ from typing import Any, cast
 
 from botocore.model import ListShape, MapShape, Shape, StringShape, StructureShape
 
+from s3batch_mock._text import NOT_XML
+
 from ._per_shape import PerShape
 
-__all__ = [
-    "NOT_XML",
-    "SURROGATE",
-    "Violation",
-    "check",
-    "fit",
-    "readable",
-    "shortened",
-    "utf8_text",
-    "xml_safe",
-    "xml_text",
-]
+__all__ = ["Violation", "check", "xml_safe"]
 
-# Characters XML 1.0 cannot carry: the complement of its Char production
-# ``#x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]``
-# (https://www.w3.org/TR/xml/#charsets), spelled out: the same set as the negated class,
-# but compiled at import in about a millisecond instead of about nine.
-NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-#: A lone surrogate, the only kind of ``str`` character UTF-8 cannot encode (a pair
-#: decoded from UTF-8 is one character, U+10000 or above).
-SURROGATE = re.compile("[\ud800-\udfff]")
 # The only shape of model pattern that uses Unicode classes, e.g. the tag pattern
 # ``^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$``, which Python's ``re`` cannot compile.
 _UNICODE_CLASS_PATTERN = re.compile(r"^\^\(\[(?P<body>(?:\\p\{[A-Z]\}|\\.|[^\]\\])*)\]\*\)\$$")
@@ -229,40 +211,3 @@ def _matcher(pattern: str) -> Callable[[str], bool]:
 
 
 # --------------------------------------------------------------------------- safe text
-
-
-def xml_text(text: str) -> str:
-    """``text`` with every character XML 1.0 cannot carry replaced by U+FFFD.
-
-    Those characters include every lone surrogate, so the result also encodes as UTF-8.
-    Most text has none, and is returned as it is after one scan.
-    """
-    return NOT_XML.sub("\ufffd", text) if NOT_XML.search(text) else text
-
-
-def utf8_text(text: str) -> str:
-    """``text`` with every lone surrogate replaced by U+FFFD, so UTF-8 can encode it."""
-    return SURROGATE.sub("\ufffd", text) if SURROGATE.search(text) else text
-
-
-def readable(text: str) -> str:
-    """``text`` for a message: each character that does not print (controls, lone
-    surrogates, U+FFFF, ...) written as a Python literal writes it (``\\x01``,
-    ``\\ud800``), everything else as it is. The result is XML- and UTF-8-safe."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def fit(text: str, maximum: int) -> str:
-    """``text`` cut to at most ``maximum`` characters, ending in ``…`` when cut."""
-    return text if len(text) <= maximum else text[: maximum - 1] + "\u2026"
-
-
-def shortened(text: str, maximum: int) -> str:
-    """``text`` at most ``maximum`` characters long, its middle elided with ``…`` when
-    too long, so a long key in a message keeps its start and its end."""
-    if len(text) <= maximum:
-        return text
-    head = (maximum - 1) // 2
-    return text[:head] + "\u2026" + text[len(text) - (maximum - 1 - head) :]

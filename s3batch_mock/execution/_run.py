@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from s3batch_mock.stores import ObjectStore
+
 from ._lambdas import LambdaRegistry
 from ._manifests import Task, open_tasks
 from ._operations import Context, prepare
 from ._reports import ReportWriter
-from ._stores import ObjectStore
 
 __all__ = ["THRESHOLD_MINIMUM", "Execution", "Runtime"]
 

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from s3batch_mock._clock import now
+from s3batch_mock.stores import ARCHIVED_STORAGE_CLASSES, CopySpec, ObjectStore, ObjectStoreError
+
 from ._checksums import UnsupportedAlgorithm, checksum, read_chunks
-from ._clock import now
 from ._lambdas import LambdaRegistry, invoke
 from ._manifests import Task, split_arn
-from ._stores import ARCHIVED_STORAGE_CLASSES, CopySpec, ObjectStore, ObjectStoreError
 
 __all__ = ["Context", "Outcome", "Performer", "prepare"]
 
