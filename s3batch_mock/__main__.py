@@ -166,7 +166,7 @@ def _poll(client: Any, job_id: str, until: Any = None) -> dict[str, Any]:
             return job
 
 
-def serve(args: argparse.Namespace) -> int:
+def run_server(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM, then stop cleanly (exit status 0)."""
     try:
         server = S3BatchServer(
@@ -266,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     server.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return serve(args)
+        return run_server(args)
     return demo()
 
 

@@ -1,6 +1,6 @@
 """One request in, one response out: parse (wire), handle (service), render (wire).
 
-The botocore hook and the HTTP server both call ``serve``; every served call is
+The botocore hook and the HTTP server both call ``respond``; every served call is
 recorded in the backend's call list, successes and errors alike.
 """
 
@@ -24,7 +24,7 @@ from .wire import (
     render_result,
 )
 
-__all__ = ["Unserved", "not_served", "serve"]
+__all__ = ["Unserved", "not_served", "respond"]
 
 
 class Unserved(Exception):
@@ -44,7 +44,7 @@ def not_served(exc: Unserved | UnknownRoute) -> str:
     )
 
 
-def serve(backend: Backend, request: HttpRequest) -> HttpResponse:
+def respond(backend: Backend, request: HttpRequest) -> HttpResponse:
     """Answer one s3control HTTP request from ``backend``.
 
     Raises ``wire.UnknownRoute`` for a path no s3control operation has, and
@@ -72,7 +72,7 @@ def serve(backend: Backend, request: HttpRequest) -> HttpResponse:
         return render_error(error, new_request_id())
     if parsed.operation not in SERVED_OPERATIONS:
         raise Unserved(parsed.operation)
-    return answer(backend, parsed)
+    return respond_parsed(backend, parsed)
 
 
 def _with_empty_label(request: HttpRequest) -> str | None:
@@ -94,7 +94,7 @@ def _with_empty_label(request: HttpRequest) -> str | None:
     return operation if operation in SERVED_OPERATIONS else None
 
 
-def answer(backend: Backend, parsed: ParsedRequest) -> HttpResponse:
+def respond_parsed(backend: Backend, parsed: ParsedRequest) -> HttpResponse:
     """Handle a parsed request and render the result or the modeled error.
 
     Injected latency and errors (``batch.inject_latency``/``inject_error``) come first,

@@ -43,7 +43,7 @@ import botocore.handlers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
 from ._backend import Backend
-from ._dispatch import Unserved, not_served, serve
+from ._dispatch import Unserved, not_served, respond
 from ._errors import AWSCallRefused, UnsupportedOperationError
 from ._partitions import is_aws_host
 from .stores import moto_is_active
@@ -163,7 +163,7 @@ def _on_before_send(request: AWSPreparedRequest, **kwargs: Any) -> Any:
         # thread, so injected latency and Lambda handlers never block the event loop.
         return _serve_async(backend, http)
     try:
-        response = serve(backend, http)
+        response = respond(backend, http)
     except (Unserved, UnknownRoute) as exc:
         return _unserved(exc)
     # AWSResponse copies the headers into its own case-insensitive HeadersDict, so a
@@ -176,7 +176,7 @@ async def _serve_async(backend: Backend, http: HttpRequest) -> Any:
     from aiobotocore.awsrequest import AioAWSResponse  # noqa: PLC0415 - only for aio clients
 
     try:
-        response: HttpResponse = await _in_worker(serve, backend, http)
+        response: HttpResponse = await _in_worker(respond, backend, http)
     except (Unserved, UnknownRoute) as exc:
         return _unserved(exc)
     headers: Any = response.headers
@@ -237,7 +237,7 @@ def _body_bytes(body: Any) -> bytes:
     return data if isinstance(data, bytes) else str(data).encode("utf-8")
 
 
-_HANDLERS = (
+_EVENT_HANDLERS = (
     (_CALL_EVENT, _on_before_call),
     (_SIGN_EVENT, _on_before_sign),
     (_SIGNER_EVENT, _on_choose_signer),
@@ -343,9 +343,9 @@ def install() -> None:
     builtin[:] = [
         entry
         for entry in builtin
-        if entry in _HANDLERS or getattr(entry[1], "__module__", None) != __name__
+        if entry in _EVENT_HANDLERS or getattr(entry[1], "__module__", None) != __name__
     ]
-    for entry in _HANDLERS:
+    for entry in _EVENT_HANDLERS:
         if entry not in builtin:
             builtin.append(entry)
     _patch(botocore.client.BaseClient, "_make_api_call", _wrap_make_api_call)
@@ -380,7 +380,7 @@ def patch_client(client: ClientT) -> ClientT:
     events = getattr(getattr(client, "meta", None), "events", None)
     if events is None:
         raise TypeError(f"patch_client expects a botocore client, got {client!r}")
-    for event, handler in _HANDLERS:
+    for event, handler in _EVENT_HANDLERS:
         # Drop the copy a session registered from BUILTIN_HANDLERS, then register one
         # keyed copy: each request is answered exactly once however often we patch.
         unique_id = f"s3batch_mock:{event}"

@@ -35,7 +35,7 @@ def handle(backend: Backend, request: ParsedRequest) -> dict[str, Any]:
         if violation.path.startswith("NextToken"):
             raise InvalidNextToken(str(violation)) from None
         raise invalid_input(operation, str(violation)) from None
-    return _HANDLERS[operation](backend, request.account_id, request.region, params)
+    return _OPERATIONS[operation](backend, request.account_id, request.region, params)
 
 
 @functools.cache
@@ -136,9 +136,9 @@ _CROSS_FIELD_RULES: dict[str, Callable[[dict[str, Any]], None]] = {
 
 # --------------------------------------------------------------------------- dispatch
 
-_Handler = Callable[[Backend, str, str, dict[str, Any]], dict[str, Any]]
+_Operation = Callable[[Backend, str, str, dict[str, Any]], dict[str, Any]]
 
-_HANDLERS: dict[str, _Handler] = {
+_OPERATIONS: dict[str, _Operation] = {
     "CreateJob": lambda b, a, r, p: b.create_job(a, r, p),
     "DescribeJob": lambda b, a, r, p: b.describe_job(a, r, p["JobId"]),
     "ListJobs": lambda b, a, r, p: b.list_jobs(
@@ -154,4 +154,4 @@ _HANDLERS: dict[str, _Handler] = {
 }
 
 #: The s3control operations the mock serves.
-SERVED_OPERATIONS = frozenset(_HANDLERS)
+SERVED_OPERATIONS = frozenset(_OPERATIONS)

@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 
 from s3batch_mock import S3Batch, mock_s3batch
 from s3batch_mock._backend import Backend, Settings
-from s3batch_mock._dispatch import Unserved, serve
+from s3batch_mock._dispatch import Unserved, respond
 from s3batch_mock._service import SERVED_OPERATIONS
 from s3batch_mock._text import NOT_XML
 from s3batch_mock.wire._s3control import (
@@ -652,7 +652,7 @@ def wire(
     url = HOST + path
     request = HttpRequest(method, url, HEADERS if headers is None else headers, body)
     try:
-        response = serve(backend, request)
+        response = respond(backend, request)
     except (UnknownRoute, Unserved) as exc:
         raised: Exception | None = exc
     else:

@@ -14,7 +14,7 @@ from botocore.validate import ParamValidator
 
 from s3batch_mock import mock_s3batch
 from s3batch_mock._backend import Backend, Settings
-from s3batch_mock._dispatch import Unserved, serve
+from s3batch_mock._dispatch import Unserved, respond
 from s3batch_mock.wire._s3control import HttpRequest, UnknownRoute, parse_request
 from tests.conftest import ACCOUNT, ROLE, csv_manifest_job, s3control
 
@@ -26,7 +26,7 @@ KMS_KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/abc"
 def send(method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None):
     backend = Backend(Settings())
     request = HttpRequest(method, HOST + path, HEADERS if headers is None else headers, body)
-    return backend, serve(backend, request)
+    return backend, respond(backend, request)
 
 
 def error_of(response) -> tuple[str, str]:

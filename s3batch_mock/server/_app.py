@@ -33,7 +33,7 @@ from urllib.parse import parse_qsl, urlsplit
 from s3batch_mock._backend import Backend, Settings
 from s3batch_mock._clock import iso8601
 from s3batch_mock._controller import S3Batch
-from s3batch_mock._dispatch import Unserved, not_served, serve
+from s3batch_mock._dispatch import Unserved, not_served, respond
 from s3batch_mock._errors import S3ControlError
 from s3batch_mock.stores import SPOOL_BYTES
 from s3batch_mock.wire import (
@@ -169,7 +169,7 @@ class S3BatchServer:
         # A body over the limit is read one byte past it, so the service refuses it.
         request = HttpRequest(method, url, headers, body.read(MAX_BODY_BYTES + 1))
         try:
-            return serve(self.backend, request)
+            return respond(self.backend, request)
         except (Unserved, UnknownRoute) as exc:
             return _xml_error(501, "NotImplemented", not_served(exc))
 

@@ -106,12 +106,12 @@ def serve_object(store: EmbeddedStore, request: ObjectRequest) -> HttpResponse |
         return _error(request, failure, request_id)
 
 
-_Handler = Callable[
+_ObjectCall = Callable[
     [EmbeddedStore, ObjectRequest, dict[str, str]], HttpResponse | StreamingResponse
 ]
 
 
-def _handler_for(request: ObjectRequest) -> _Handler:
+def _handler_for(request: ObjectRequest) -> _ObjectCall:
     method, query = request.method, request.query
     if request.bucket is None:
         if method == "GET":

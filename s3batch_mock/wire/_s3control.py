@@ -530,7 +530,7 @@ def _escape(text: str) -> str:
 _Renderer = Callable[[Any, str, list[str]], None]
 
 
-def _compile(shape: Shape) -> _Renderer:
+def _compile_renderer(shape: Shape) -> _Renderer:
     """Generate the renderer of ``shape`` as Python source, as ``dataclasses`` generates
     ``__init__``: every member, item and nested structure unrolled into one function,
     scalars written in place, so a document costs a few operations per value instead of
@@ -547,7 +547,7 @@ def _compile(shape: Shape) -> _Renderer:
     return cast(_Renderer, source.namespace["render"])
 
 
-_renderer = PerShape[_Renderer](_compile)
+_renderer = PerShape[_Renderer](_compile_renderer)
 
 
 class _Source:

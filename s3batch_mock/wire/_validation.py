@@ -68,7 +68,7 @@ def _nothing(value: Any, path: str) -> None:
     """The checker of a shape without rules (booleans, timestamps, blobs)."""
 
 
-def _compile(shape: Shape) -> _Checker:
+def _compile_checker(shape: Shape) -> _Checker:
     kind = shape.type_name
     if kind == "structure":
         return _structure_checker(cast(StructureShape, shape))
@@ -83,7 +83,7 @@ def _compile(shape: Shape) -> _Checker:
     return _nothing
 
 
-_checker = PerShape[_Checker](_compile)
+_checker = PerShape[_Checker](_compile_checker)
 
 
 def _structure_checker(shape: StructureShape) -> _Checker:
