@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ._jobs import Job, Transition
     from ._mock import S3BatchMock, current_batch, mock_s3batch
     from .server import S3BatchServer
-    from .stores import EmbeddedStore, ObjectInfo, ObjectStore, ObjectStoreError
+    from .stores import EmbeddedStore, ObjectInfo, Objects, ObjectStore, ObjectStoreError
 
 __all__ = [
     "AWSCallRefused",
@@ -39,6 +39,7 @@ __all__ = [
     "ObjectInfo",
     "ObjectStore",
     "ObjectStoreError",
+    "Objects",
     "S3Batch",
     "S3BatchMock",
     "S3BatchMockError",
@@ -59,6 +60,7 @@ _HOMES = {
     "Job": "_jobs",
     "MockEndedError": "_errors",
     "ObjectInfo": "stores",
+    "Objects": "stores",
     "ObjectStore": "stores",
     "ObjectStoreError": "stores",
     "S3Batch": "_controller",

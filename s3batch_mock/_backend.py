@@ -1,8 +1,10 @@
 """The backend: every job of one mock scope, per (account, region).
 
 It owns identity (job IDs, ARNs), idempotency tokens, tags, listing and paging, and
-when jobs move: automatic steps according to the progression mode, requested ones
-through the lifecycle rules. Inputs arrive already validated by the service layer.
+when jobs move: automatic steps according to the progression mode, requested ones when
+asked, time-based ones when their deadline has passed. Where a job moves is decided by
+the lifecycle (``_lifecycle``) alone. Inputs arrive already validated by the service
+layer.
 
 Locking: one lock guards the job and token maps and every job record, and is held
 only for bookkeeping, never across a step's work. A step that reads a manifest, runs
@@ -313,7 +315,7 @@ class Backend:
             # themselves, so they take a step too, and a loop that polls only the
             # waiting job still sees it start and finish.
             peers = self._peers(record)
-            ahead = _first_waiting(peers)
+            ahead = lc.first_waiting(peers)
             for other in peers:
                 if other.status in lc.OCCUPYING or (other is ahead and other is not record):
                     self._advance(other, now())
@@ -394,28 +396,16 @@ class Backend:
         ]
 
     def _may_start(self, record: JobRecord, at: datetime.datetime) -> bool:
-        """Whether a Ready or Paused job may become Active now (``max_active_jobs``).
-
-        The highest-priority waiting job (oldest first among equals) starts when a slot
-        is free. When none is, it pre-empts the lowest-priority Active job below it,
-        which goes Pausing, then Paused, and frees its slot.
-        """
+        """Whether a Ready or Paused job may become Active now (``max_active_jobs``);
+        applies the pre-emption the lifecycle decides instead (see ``lc.admit``)."""
         limit = self.settings.max_active_jobs
         if limit is None:
             return True
-        peers = self._peers(record)
-        if _first_waiting(peers) is not record:
-            return False
-        occupying = [r for r in peers if r.status in lc.OCCUPYING]
-        if len(occupying) < limit:
-            return True
-        running = [r for r in occupying if r.status == lc.ACTIVE]
-        if running:
-            lowest = min(running, key=lambda r: (r.priority, r.sequence))
-            if lowest.priority < record.priority:
-                reason = f"pre-empted by job {record.job_id} (priority {record.priority})"
-                lowest.move(lc.PAUSING, at, reason)
-        return False
+        admission = lc.admit(record, self._peers(record), limit)
+        preemption = admission.preemption
+        if preemption is not None:
+            preemption.job.move(preemption.status, at, preemption.reason)
+        return admission.starts
 
     def _blocks(self, record: JobRecord, targets: list[JobRecord]) -> bool:
         """Whether ``record`` may hold up a waiting one of ``targets`` (same account and
@@ -434,14 +424,13 @@ class Backend:
     def _note(self, record: JobRecord) -> None:
         """Keep the next time-based deadline (30-day confirmation, 90-day retention)."""
         deadline = _deadline(record)
-        if deadline is not None and deadline < self._next_deadline:
-            self._next_deadline = deadline
+        if deadline is not None and deadline.at < self._next_deadline:
+            self._next_deadline = deadline.at
 
     def _expire(self) -> None:
-        """Apply the time-based rules whose deadline has passed, in every progression mode.
-
-        A job Suspended for 30 days fails (S3 User Guide, batch-ops-create-job); a job
-        that ended 90 days ago is gone (troubleshooting-batch-operations).
+        """Apply the time-based rules whose deadline has passed, in every progression
+        mode (``lc.deadline``): a job Suspended for 30 days fails; a job that ended 90
+        days ago is gone.
         """
         moment = now()
         if moment < self._next_deadline:
@@ -452,13 +441,15 @@ class Backend:
             deadline = _deadline(record)
             if deadline is None:
                 continue
-            if deadline <= moment and record.status == lc.SUSPENDED:
-                record.fail("ConfirmationTimeout", CONFIRMATION_TIMEOUT_REASON, deadline)
-                self._advance(record, deadline)  # Failing -> Failed: no work, no report
-                deadline = _deadline(record) or _FAR_FUTURE  # now its retention ends
-            if deadline > moment:
-                upcoming = min(upcoming, deadline)
-            else:
+            at = deadline.at
+            if at <= moment and deadline.rule == "confirmation":
+                record.fail(lc.CONFIRMATION_TIMEOUT_CODE, lc.CONFIRMATION_TIMEOUT_REASON, at)
+                self._advance(record, at)  # Failing -> Failed: no work, no report
+                retention = _deadline(record)  # now its retention ends
+                at = retention.at if retention is not None else _FAR_FUTURE
+            if at > moment:
+                upcoming = min(upcoming, at)
+            else:  # its retention is over
                 del self._jobs[record.job_id]
                 gone.add(record.job_id)
         if gone:
@@ -469,26 +460,10 @@ class Backend:
 _FAR_FUTURE = datetime.datetime.max.replace(tzinfo=datetime.UTC)
 #: How long ``run`` waits at most before looking again at a job another thread steps.
 _WAIT_SECONDS = 0.5
-#: How long AWS keeps an ended job, and waits for a Suspended job's confirmation.
-RETENTION = datetime.timedelta(days=90)
-CONFIRMATION_WINDOW = datetime.timedelta(days=30)
-CONFIRMATION_TIMEOUT_REASON = (
-    "The job was not confirmed within 30 days of being suspended, so it was failed."
-)
 
 
-def _first_waiting(peers: list[JobRecord]) -> JobRecord | None:
-    """The waiting job among ``peers`` (one account and region) that starts next."""
-    waiting = [r for r in peers if r.status in lc.WAITING]
-    return max(waiting, key=lambda r: (r.priority, -r.sequence), default=None)
-
-
-def _deadline(record: JobRecord) -> datetime.datetime | None:
-    if record.status == lc.SUSPENDED and record.suspended_date is not None:
-        return record.suspended_date + CONFIRMATION_WINDOW
-    if record.status in lc.TERMINAL and record.termination_date is not None:
-        return record.termination_date + RETENTION
-    return None
+def _deadline(record: JobRecord) -> lc.Deadline | None:
+    return lc.deadline(record.status, record.suspended_date, record.termination_date)
 
 
 def _fingerprint(params: dict[str, Any]) -> str:

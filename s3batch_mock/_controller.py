@@ -7,7 +7,7 @@ from ._errors import MockEndedError, ended_message
 from ._jobs import Job
 from ._service import SERVED_OPERATIONS
 from .execution import Handler
-from .stores import ObjectStore
+from .stores import Objects, ObjectsFace
 
 __all__ = ["MockEndedError", "S3Batch"]
 
@@ -54,9 +54,11 @@ class S3Batch:
         self._live().run(job_id)
 
     @property
-    def objects(self) -> ObjectStore:
-        """The active object store: moto's S3 while mock_aws is active, else the embedded one."""
-        return self._live().store
+    def objects(self) -> Objects:
+        """The active object store's public face: moto's S3 while mock_aws is active,
+        else the embedded store (``create_bucket``, ``put``, ``get``, ``keys``,
+        ``get_tags``, ``head``)."""
+        return ObjectsFace(self._live().store)
 
     def register_lambda(self, function_arn: str, handler: Handler) -> None:
         """Serve LambdaInvoke jobs naming ``function_arn`` with ``handler(event, context)``.

@@ -1,4 +1,6 @@
-"""One job: its mutable record, its automatic steps, and the frozen ``Job`` snapshot."""
+"""One job: its mutable record, the work of its automatic steps, and the frozen ``Job``
+snapshot. Which status comes next is decided by ``_lifecycle``; this module does the
+work a step needs (read the manifest, run tasks, write the report) and applies it."""
 
 from __future__ import annotations
 
@@ -21,11 +23,10 @@ from .execution import (
     open_tasks,
     split_arn,
 )
+from .execution._run import RunOutcome
 from .stores import ObjectStoreError
 
 __all__ = ["Apply", "Job", "JobRecord", "Transition", "Work"]
-
-_ENDINGS = {lc.COMPLETING: lc.COMPLETE, lc.CANCELLING: lc.CANCELLED, lc.FAILING: lc.FAILED}
 
 #: SuspendedCause while a job awaits confirmation (the exact AWS text is undocumented).
 SUSPENDED_CAUSE = "AwaitingConfirmation"
@@ -92,7 +93,7 @@ class JobRecord:
     confirmation_required: bool
     tags: list[dict[str, str]]
     creation_time: datetime.datetime
-    status: str = lc.NEW
+    status: lc.Status = lc.NEW
     timeline: list[Transition] = field(default_factory=list)
     termination_date: datetime.datetime | None = None
     suspended_date: datetime.datetime | None = None
@@ -136,8 +137,13 @@ class JobRecord:
 
     # ------------------------------------------------------------------ moving
 
-    def move(self, status: str, at: datetime.datetime, reason: str | None = None) -> None:
-        """Record a transition; keeps dates and the Active timer in step with it."""
+    def move(self, status: lc.Status, at: datetime.datetime, reason: str | None = None) -> None:
+        """Record a transition; keeps dates and the Active timer in step with it.
+
+        Every status change goes through here, and an edge outside the lifecycle's
+        table raises ``IllegalTransition`` (a bug in the mock) before anything changes.
+        """
+        lc.check_move(self.job_id, self.status, status)
         if self.status == lc.ACTIVE:
             self.active_seconds += max(0.0, (at - self.last_transition_at).total_seconds())
         self.status = status
@@ -150,13 +156,13 @@ class JobRecord:
             self.suspended_cause = SUSPENDED_CAUSE
 
     def fail(self, code: str, reason: str, at: datetime.datetime) -> None:
-        """A job-level failure: recorded in FailureReasons, then Failing.
+        """A job-level failure: recorded in FailureReasons, then Failing (``ON_FAILURE``).
 
         Code and reason are made printable and fitted to the model's maxima (64, 256)
         here, so ``batch.job().failure_reasons`` holds what DescribeJob shows."""
         code, reason = fit(readable(code), 64), fit(readable(reason), 256)
         self.failure_reasons.append((code, reason))
-        self.move(lc.FAILING, at, reason)
+        self.move(lc.ON_FAILURE, at, reason)
 
     def step(self, runtime: Runtime, at: datetime.datetime) -> Work | None:
         """Take one automatic step (none at rest), with the backend's lock held.
@@ -166,21 +172,16 @@ class JobRecord:
         returns with the lock held again. Requests that arrive meanwhile (a cancel, a
         pre-emption) stand: the outcome never undoes them.
         """
-        status = self.status
-        if status == lc.NEW:
-            self.move(lc.PREPARING, at)
-        elif status == lc.PREPARING:
+        if self.status == lc.PREPARING:  # the next status depends on the manifest
             return functools.partial(self._prepare, runtime, at)
-        elif status in lc.WAITING:
-            self.move(lc.ACTIVE, at)
-        elif status == lc.ACTIVE:
+        if self.status == lc.ACTIVE:  # ... on the tasks that run
             return functools.partial(self._run, runtime, at)
-        elif status == lc.PAUSING:
-            self.move(lc.PAUSED, at)
-        elif status in _ENDINGS and self.execution is not None:
-            return functools.partial(self._end, _ENDINGS[status], runtime, at)
-        elif status in _ENDINGS:  # no task ran: no report to write
-            self.move(_ENDINGS[status], at)
+        target = lc.FOLLOWS.get(self.status)
+        if target is None:  # at rest
+            return None
+        if target in lc.TERMINAL and self.execution is not None:
+            return functools.partial(self._end, target, runtime, at)
+        self.move(target, at)  # no work (an ending with no task run writes no report)
         return None
 
     def _prepare(self, runtime: Runtime, at: datetime.datetime) -> Apply:
@@ -216,7 +217,7 @@ class JobRecord:
             self.total_tasks = total
             self.manifest_version = version
             self.generated_manifest = descriptor
-            self.move(lc.SUSPENDED if self.confirmation_required else lc.READY, at)
+            self.move(lc.after_preparing(confirmation_required=self.confirmation_required), at)
 
         return apply
 
@@ -225,12 +226,12 @@ class JobRecord:
         running task once the job is no longer Active (cancelled or pre-empted)."""
         execution = self.execution
         failure: tuple[str, str] | None = None
-        state = "more"
+        outcome = RunOutcome.MORE
         try:
             if execution is None:
                 execution = Execution(self.job_id, self.request, runtime, self.manifest_version)
             # A lock-free read of one attribute: the worst case is one more task.
-            state = execution.run(runtime.tasks_per_step, lambda: self.status != lc.ACTIVE)
+            outcome = execution.run(runtime.tasks_per_step, lambda: self.status != lc.ACTIVE)
         except ManifestError as exc:  # the manifest, or a row deep in it, was unreadable
             failure = (exc.code, exc.reason)
 
@@ -243,14 +244,16 @@ class JobRecord:
                 return
             if failure is not None:
                 self.fail(*failure, at)
-            elif state == "threshold":
+            elif outcome is RunOutcome.THRESHOLD:
                 self.fail("TaskFailureThresholdExceeded", THRESHOLD_REASON, at)
-            elif state == "done":
-                self.move(lc.COMPLETING, at)
+            else:
+                target = lc.after_running(finished=outcome is RunOutcome.DONE)
+                if target is not None:
+                    self.move(target, at)
 
         return apply
 
-    def _end(self, status: str, runtime: Runtime, at: datetime.datetime) -> Apply:
+    def _end(self, status: lc.Status, runtime: Runtime, at: datetime.datetime) -> Apply:
         """Enter a terminal status; the completion report is written (without the
         lock) on the way in. No request can move a Completing, Cancelling or Failing
         job meanwhile."""

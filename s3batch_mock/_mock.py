@@ -18,7 +18,8 @@ from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
 from . import _history, _hooks
-from ._backend import Backend, Settings
+from ._backend import Backend
+from ._settings import Progression, Settings
 from ._controller import S3Batch
 
 __all__ = ["S3BatchMock", "current_batch", "mock_s3batch"]
@@ -129,7 +130,7 @@ class S3BatchMock:
     def __init__(
         self,
         *,
-        progression: str = "poll",
+        progression: Progression = "poll",
         step_seconds: float = 1.0,
         max_active_jobs: int | None = None,
         tasks_per_step: int = 1000,
@@ -264,7 +265,7 @@ def mock_s3batch(target: T, /) -> T: ...
 @overload
 def mock_s3batch(
     *,
-    progression: str = "poll",
+    progression: Progression = "poll",
     step_seconds: float = 1.0,
     max_active_jobs: int | None = None,
     tasks_per_step: int = 1000,
@@ -276,7 +277,7 @@ def mock_s3batch(
     target: T | None = None,
     /,
     *,
-    progression: str = "poll",
+    progression: Progression = "poll",
     step_seconds: float = 1.0,
     max_active_jobs: int | None = None,
     tasks_per_step: int = 1000,

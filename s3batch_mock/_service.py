@@ -110,6 +110,7 @@ def _create_job_rules(params: dict[str, Any]) -> None:
             "requires InvocationSchemaVersion 2.0",
         )
     _check_tags(params.get("Tags", []), "Tags")
+    _check_header_values(params["Operation"].get("S3PutObjectCopy") or {})
     for name, value in params["Operation"].items():
         for path in _OPERATION_NEEDS.get(name, ()):
             found: Any = value
@@ -117,6 +118,27 @@ def _create_job_rules(params: dict[str, Any]) -> None:
                 found = found.get(part) if isinstance(found, dict) else None
             if found is None:
                 raise Violation(f"Operation.{name}.{path}", f"is required for {name}")
+
+
+def _check_header_values(copy: dict[str, Any]) -> None:
+    """A copy's new metadata and redirect become HTTP header values of every object it
+    writes: a CR or LF would end a header line and start another, so it is refused."""
+    path = "Operation.S3PutObjectCopy"
+    found: list[tuple[str, Any]] = [(f"{path}.RedirectLocation", copy.get("RedirectLocation"))]
+    metadata = copy.get("NewObjectMetadata") or {}
+    for name, value in metadata.items():
+        if name == "UserMetadata":
+            for key, text in (value or {}).items():
+                found += [(f"{path}.NewObjectMetadata.UserMetadata", key)]
+                found += [(f"{path}.NewObjectMetadata.UserMetadata.{key}", text)]
+        else:
+            found.append((f"{path}.NewObjectMetadata.{name}", value))
+    for where, value in found:
+        if isinstance(value, str) and ("\r" in value or "\n" in value):
+            raise Violation(
+                where,
+                f"contains a line break (CR or LF), which no HTTP header may hold: {value!r}",
+            )
 
 
 # Members the model leaves optional but without which an operation cannot run.

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 __all__ = [
     "MAX_COUNT",
     "MAX_LATENCY_SECONDS",
     "MAX_STEP_SECONDS",
     "PROGRESSIONS",
+    "Progression",
     "Settings",
     "check_count",
     "check_seconds",
 ]
 
-PROGRESSIONS = ("poll", "manual", "clock")
+#: How jobs move by themselves (docs/lifecycle.md, "Progression modes").
+Progression = Literal["poll", "manual", "clock"]
+PROGRESSIONS: tuple[Progression, ...] = get_args(Progression)
 
 #: The longest ``step_seconds``: one year keeps every step and deadline far inside
 #: ``datetime``'s range (year 9999) whatever the clock says.
@@ -42,7 +46,7 @@ class Settings:
     ``MAX_COUNT``. NaN, infinities and bools are refused.
     """
 
-    progression: str = "poll"
+    progression: Progression = "poll"
     step_seconds: float = 1.0
     max_active_jobs: int | None = None
     tasks_per_step: int = 1000

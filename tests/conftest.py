@@ -152,3 +152,11 @@ def assert_allowed_history(history: list[str]) -> None:
         assert after in ALLOWED[before], (
             f"{before} -> {after} is not an allowed transition (history {history})"
         )
+
+
+def store_of(batch: Any) -> Any:
+    """The object store behind ``batch.objects``, with what jobs use (``open``,
+    ``objects``, ``write``, ``restore``...). ``batch.objects`` shows tests only the
+    public face; the few tests that check what jobs see reach past it here, in one place.
+    """
+    return batch.objects._store

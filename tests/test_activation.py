@@ -573,7 +573,7 @@ class TestNesting:
 class TestSettingsValidatedEagerly:
     def test_unknown_progression_names_allowed_values(self):
         with pytest.raises(ValueError, match="progression") as raised:
-            mock_s3batch(progression="bogus")
+            mock_s3batch(progression="bogus")  # type: ignore[call-overload]
         message = str(raised.value)
         for allowed in ("poll", "manual", "clock"):
             assert allowed in message
@@ -582,7 +582,7 @@ class TestSettingsValidatedEagerly:
     def test_unknown_progression_fails_at_decoration_not_at_call(self):
         with pytest.raises(ValueError, match="progression"):
 
-            @mock_s3batch(progression="bogus")
+            @mock_s3batch(progression="bogus")  # type: ignore[call-overload,untyped-decorator]
             def never_called() -> None:  # pragma: no cover
                 pass
 
@@ -611,7 +611,7 @@ class TestSettingsValidatedEagerly:
 
     def test_invalid_settings_leave_nothing_active(self):
         with pytest.raises(ValueError, match="progression"):
-            mock_s3batch(progression="bogus")
+            mock_s3batch(progression="bogus")  # type: ignore[call-overload]
         with pytest.raises(RuntimeError):
             current_batch()
         assert "AWS_ACCESS_KEY_ID" not in os.environ

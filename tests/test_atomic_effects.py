@@ -22,6 +22,7 @@ from moto import mock_aws
 from s3batch_mock import S3Batch, mock_s3batch
 from s3batch_mock.stores import CopySpec, EmbeddedStore, ObjectStoreError
 from s3batch_mock.stores._moto import MotoStore
+from tests.conftest import store_of
 from tests.test_operations_effects import (
     assert_succeeded,
     copy_to,
@@ -46,7 +47,7 @@ def batch(request: pytest.FixtureRequest) -> Iterator[S3Batch]:
 
 def _versions(batch: S3Batch, bucket: str) -> list[tuple[str, str]]:
     """(key, ETag) of every object version in ``bucket``, however the store keeps them."""
-    store = batch.objects
+    store = store_of(batch)
     if isinstance(store, MotoStore):
         s3 = boto3.client("s3", region_name="us-east-1")
         listed = s3.list_object_versions(Bucket=bucket).get("Versions", [])

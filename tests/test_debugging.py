@@ -385,7 +385,7 @@ def test_outside_pytest_no_scope_is_kept_after_it_ends() -> None:
         "stores = []\n"
         "for _ in range(3):\n"
         "    with mock_s3batch() as batch:\n"
-        "        stores.append(weakref.ref(batch.objects))\n"
+        "        stores.append(weakref.ref(batch.objects._store))  # the store behind the face\n"
         "    del batch\n"
         "gc.collect()\n"
         "assert [ref() for ref in stores] == [None, None, None]\n"

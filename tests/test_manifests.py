@@ -12,7 +12,7 @@ import pytest
 
 from s3batch_mock import S3Batch
 from s3batch_mock.execution._manifests import open_tasks
-from tests.conftest import ACCOUNT, ROLE, csv_manifest_job, describe, s3control
+from tests.conftest import ACCOUNT, ROLE, csv_manifest_job, describe, s3control, store_of
 
 TERMINAL = ("Complete", "Failed", "Cancelled")
 INVENTORY = "S3InventoryReport_CSV_20161130"
@@ -52,7 +52,7 @@ def parsed_tasks(batch: Any, job_id: str) -> list[tuple[str, str, str | None, bo
     """(bucket, key, version, unusable) of each task the job's manifest yields."""
     return [
         (task.bucket, task.key, task.version_id, task.problem is not None)
-        for task in open_tasks(batch.objects, batch.job(job_id).request)
+        for task in open_tasks(store_of(batch), batch.job(job_id).request)
     ]
 
 
@@ -433,10 +433,10 @@ def test_inventory_data_files_are_closed_once_read(s3batch: S3Batch) -> None:
         """The embedded store, keeping every stream it hands out."""
 
         def __getattr__(self, name: str) -> Any:
-            return getattr(s3batch.objects, name)
+            return getattr(store_of(s3batch), name)
 
         def open(self, bucket: str, key: str, version_id: str | None = None) -> Any:
-            stream = s3batch.objects.open(bucket, key, version_id)
+            stream = store_of(s3batch).open(bucket, key, version_id)
             opened.append(stream)
             return stream
 

@@ -25,6 +25,7 @@ from moto import mock_aws
 from s3batch_mock import ObjectStoreError, S3Batch, mock_s3batch
 from s3batch_mock.stores import EmbeddedStore, check_bucket_name, check_key
 from s3batch_mock.stores._moto import MotoStore
+from tests.conftest import store_of
 
 
 @pytest.fixture(params=["embedded", "moto"])
@@ -32,16 +33,16 @@ def batch(request: pytest.FixtureRequest) -> Iterator[S3Batch]:
     """The controller, with the embedded store or (under mock_aws) moto's."""
     if request.param == "moto":
         with mock_aws(), mock_s3batch() as batch:
-            assert isinstance(batch.objects, MotoStore)
+            assert isinstance(store_of(batch), MotoStore)
             yield batch
     else:
         with mock_s3batch() as batch:
-            assert isinstance(batch.objects, EmbeddedStore)
+            assert isinstance(store_of(batch), EmbeddedStore)
             yield batch
 
 
 def _buckets(batch: S3Batch) -> list[str]:
-    store = batch.objects
+    store = store_of(batch)
     if isinstance(store, EmbeddedStore):
         return list(store.buckets())
     return [

@@ -742,9 +742,11 @@ def test_compute_checksum_full_object(s3batch: S3Batch, algorithm: str, expected
     result = _checksum_result(s3batch, algorithm, "FULL_OBJECT")
 
     assert result == {
+        "checksum_base64": expected,
+        "checksum_hex": base64.b64decode(expected).hex(),
         "checksumAlgorithm": algorithm,
         "checksumType": "FULL_OBJECT",
-        "checksum": expected,
+        "ETag": hashlib.md5(CHECK_DATA).hexdigest(),
     }
 
 
@@ -754,11 +756,13 @@ def test_compute_checksum_composite_is_the_checksum_of_the_one_part(s3batch: S3B
     part = hashlib.sha256(CHECK_DATA).digest()
     expected = base64.b64encode(hashlib.sha256(part).digest()).decode() + "-1"
     assert result == {
+        "checksum_base64": expected,
+        "checksum_hex": hashlib.sha256(part).hexdigest() + "-1",
         "checksumAlgorithm": "SHA256",
         "checksumType": "COMPOSITE",
-        "checksum": expected,
+        "ETag": hashlib.md5(CHECK_DATA).hexdigest(),
     }
-    assert result["checksum"].endswith("-1")
+    assert result["checksum_base64"].endswith("-1")
 
 
 def test_compute_checksum_of_a_missing_object_fails(s3batch: S3Batch) -> None:

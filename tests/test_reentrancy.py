@@ -174,7 +174,7 @@ def test_a_handler_describes_and_steps_its_own_job(
 
     (``batch.run`` of the job from a thread the handler waits for would wait for the
     handler: docs/lambda.md says so, and it is not done here.)"""
-    with mock_s3batch(progression=progression, tasks_per_step=2) as batch:
+    with mock_s3batch(progression=progression, tasks_per_step=2) as batch:  # type: ignore[call-overload]
         seen: list[tuple[str, str, dict[str, Any]]] = []
         depth = [0, 0]  # current, deepest
         errors: list[BaseException] = []
@@ -484,7 +484,7 @@ def test_any_sequence_of_calls_from_a_handler_leaves_every_job_consistent(
     answered (or refused with a modeled error), nothing escapes ``run``, every history
     is allowed, counts add up, the handler's own job shows Active or Cancelling to it,
     and a cancel it requested ends its job Cancelled."""
-    with mock_s3batch(progression=progression) as batch:
+    with mock_s3batch(progression=progression) as batch:  # type: ignore[call-overload]
         other = tagging_job(batch, client, ConfirmationRequired=True)
         errors: list[BaseException] = []
         own_seen: list[tuple[str, dict[str, Any]]] = []

@@ -254,9 +254,11 @@ def test_result_message_with_commas_and_quotes_round_trips(s3batch: S3Batch) -> 
 
     assert row[:6] == ["src", "a.txt", "", "succeeded", "200", ""]
     assert json.loads(row[6]) == {
+        "checksum_base64": "y/Q5Jg==",
+        "checksum_hex": "cbf43926",
         "checksumAlgorithm": "CRC32",
         "checksumType": "FULL_OBJECT",
-        "checksum": "y/Q5Jg==",
+        "ETag": "25f9e794323b453885f5181f1b624d0b",
     }
 
 

@@ -48,7 +48,7 @@ from s3batch_mock.wire._s3control import (
     operation_for,
     service_model,
 )
-from tests.conftest import ACCOUNT, JOB_OPERATIONS, ROLE, s3control
+from tests.conftest import ACCOUNT, JOB_OPERATIONS, ROLE, s3control, store_of
 
 MODELED_CODES = frozenset(
     {
@@ -334,7 +334,7 @@ def state(batch: S3Batch) -> tuple[Any, ...]:
         )
         for j in batch.jobs()
     ]
-    objects = [list(batch.objects.objects(bucket)) for bucket in BUCKETS]
+    objects = [list(store_of(batch).objects(bucket)) for bucket in BUCKETS]
     return tuple(jobs), tuple(map(tuple, objects))
 
 

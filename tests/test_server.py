@@ -39,7 +39,7 @@ import time_machine
 from botocore.exceptions import ClientError
 
 from s3batch_mock import S3BatchServer
-from tests.conftest import ACCOUNT, JOB_OPERATIONS, ROLE, csv_manifest_job, describe
+from tests.conftest import ACCOUNT, JOB_OPERATIONS, ROLE, csv_manifest_job, describe, store_of
 
 TERMINAL = ("Complete", "Failed", "Cancelled")
 # Settings that would send a client elsewhere than where a test points it.
@@ -731,7 +731,7 @@ def test_head_object_of_a_restored_object_says_so(manual_server: S3BatchServer) 
     s3 = client_for(manual_server, "s3")
     objects = manual_server.batch.objects
     objects.put("archive", "a", b"old", storage_class="GLACIER")
-    objects.restore("archive", "a", None, 1)
+    store_of(manual_server.batch).restore("archive", "a", None, 1)
 
     head = s3.head_object(Bucket="archive", Key="a")
 

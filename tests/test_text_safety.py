@@ -34,7 +34,7 @@ from s3batch_mock import S3Batch, mock_s3batch
 from s3batch_mock._errors import S3ControlError
 from s3batch_mock._text import NOT_XML, utf8_text, xml_text
 from s3batch_mock.wire._s3control import render_error, render_result, service_model
-from tests.conftest import ACCOUNT, ROLE, csv_manifest_job, describe, s3control
+from tests.conftest import ACCOUNT, ROLE, csv_manifest_job, describe, s3control, store_of
 
 T = TypeVar("T")
 
@@ -176,7 +176,7 @@ def store_anyway(batch: S3Batch, bucket: str, key: str) -> None:
     if not store(batch, bucket, key, b"x"):
         batch.objects.create_bucket(bucket)
         try:
-            batch.objects.write(bucket, key, io.BytesIO(b"x"))
+            store_of(batch).write(bucket, key, io.BytesIO(b"x"))
         except ValueError:
             FIGURES["keys refused by the store"] += 1
 

@@ -111,7 +111,7 @@ def settle(mode: str, batch: S3Batch, client: Any, clock: Clock, job_id: str) ->
 
 
 def mock_for(mode: str, **settings: Any) -> Any:
-    return mock_s3batch(progression=mode, step_seconds=STEP_SECONDS, **settings)
+    return mock_s3batch(progression=mode, step_seconds=STEP_SECONDS, **settings)  # type: ignore[call-overload]
 
 
 def assert_present(batch: S3Batch, client: Any, job_id: str, status: str) -> None:

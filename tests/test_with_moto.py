@@ -21,7 +21,7 @@ from moto import mock_aws
 from s3batch_mock import S3Batch, current_batch, mock_s3batch
 from s3batch_mock.stores import EmbeddedStore
 from s3batch_mock.stores._moto import MotoStore
-from tests.conftest import ACCOUNT, ROLE, s3control
+from tests.conftest import ACCOUNT, ROLE, s3control, store_of
 
 
 def moto_outside() -> ExitStack:
@@ -87,7 +87,7 @@ def create_tagging_job(client: Any, etag: str) -> str:
 
 
 def test_batch_objects_is_motos_s3_while_mock_aws_is_active(both: S3Batch) -> None:
-    assert isinstance(both.objects, MotoStore)
+    assert isinstance(store_of(both), MotoStore)
     both.objects.put("made-by-batch", "k.txt", b"hello")
     s3 = boto3.client("s3", region_name="us-east-1")
     assert s3.get_object(Bucket="made-by-batch", Key="k.txt")["Body"].read() == b"hello"
@@ -95,7 +95,7 @@ def test_batch_objects_is_motos_s3_while_mock_aws_is_active(both: S3Batch) -> No
 
 def test_batch_objects_is_the_embedded_store_without_moto() -> None:
     with mock_s3batch() as batch:
-        assert isinstance(batch.objects, EmbeddedStore)
+        assert isinstance(store_of(batch), EmbeddedStore)
 
 
 def test_job_reads_moto_objects_and_its_effects_show_in_moto(both: S3Batch) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from typing import IO
 
-__all__ = ["UnsupportedAlgorithm", "checksum"]
+__all__ = ["UnsupportedAlgorithm", "checksum", "checksum_hex"]
 
 _CHUNK = 1 << 16
 
@@ -99,6 +99,13 @@ _ALGORITHMS: dict[str, Callable[[Iterable[bytes]], bytes]] = {
 def checksum(algorithm: str, chunks: Iterable[bytes]) -> str:
     """The base64 checksum of the concatenated chunks."""
     return base64.b64encode(_ALGORITHMS[algorithm](chunks)).decode("ascii")
+
+
+def checksum_hex(value: str) -> str:
+    """The lower-case hex form of a base64 checksum; a composite's ``-<parts>``
+    suffix is kept as it is (``"y/Q5Jg==-1"`` -> ``"cbf43926-1"``)."""
+    digest, dash, parts = value.partition("-")
+    return base64.b64decode(digest).hex() + dash + parts
 
 
 def read_chunks(stream: IO[bytes]) -> Iterable[bytes]:

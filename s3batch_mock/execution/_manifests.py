@@ -6,7 +6,8 @@ Formats (S3 User Guide, batch-ops-create-job and the inventory pages):
   (``Ignore`` columns skipped); keys URL-encoded; a VersionId column, when present,
   names the version.
 - ``S3InventoryReport_CSV_20161130``: the ObjectArn names an inventory
-  ``manifest.json`` whose ``files`` are gzip CSVs laid out by ``fileSchema``.
+  ``manifest.json`` whose ``files`` are gzip CSVs laid out by ``fileSchema``; a data
+  file that is not gzip fails the job (``InvalidManifest``) saying so.
 - ``S3JobManifestGenerator``: the source bucket's keys, filtered.
 
 Rows are streamed, never held whole. Opening checks what fails the whole job (the
@@ -48,6 +49,9 @@ __all__ = [
 
 _CSV = "S3BatchOperations_CSV_20180820"
 _INVENTORY = "S3InventoryReport_CSV_20161130"
+#: The first two bytes of every gzip member (RFC 1952): S3 Inventory's CSV data
+#: files are gzip-compressed.
+_GZIP_MAGIC = b"\x1f\x8b"
 #: The model's maxima of a FailureCode and a FailureReason (JobFailureCode 1-64,
 #: JobFailureReason 1-256), and of a location named in a reason.
 _MAX_CODE, _MAX_REASON, _MAX_SHOWN = 64, 256, 120
@@ -254,10 +258,42 @@ def _inventory_rows(
             raise ManifestError(
                 exc.code, f"Reading the inventory data file {where} failed: {exc.message}"
             ) from None
-        with data, gzip.open(data, "rb") as unzipped:
-            # Inventories write a null version as an empty string, which Batch
-            # Operations rejects for that task (only the literal "null" is accepted).
-            yield from _csv_rows(cast(IO[bytes], unzipped), fields)
+        with data:
+            magic = data.read(len(_GZIP_MAGIC))
+            if magic and magic != _GZIP_MAGIC:
+                raise ManifestError(
+                    "InvalidManifest",
+                    f"The inventory data file {_where(bucket, data_key)} is not gzip: "
+                    "S3 Inventory CSV data files must be gzip-compressed (.csv.gz), as "
+                    "S3 Inventory writes them.",
+                )
+            with gzip.open(_Rejoined(magic, data), "rb") as unzipped:
+                # Inventories write a null version as an empty string, which Batch
+                # Operations rejects for that task (only the literal "null" is accepted).
+                yield from _csv_rows(cast(IO[bytes], unzipped), fields)
+
+
+class _Rejoined(io.RawIOBase):
+    """A stream whose first bytes were already read (to check them), made whole again."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        super().__init__()
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._head:
+            size = min(len(view), len(self._head))
+            view[:size] = self._head[:size]
+            self._head = self._head[size:]
+            return size
+        chunk = self._rest.read(len(view))
+        view[: len(chunk)] = chunk
+        return len(chunk)
 
 
 def _generated(store: ObjectStore, generator: Mapping[str, Any]) -> Iterator[Task]:

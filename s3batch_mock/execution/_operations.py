@@ -18,7 +18,7 @@ from typing import Any
 from s3batch_mock._clock import now
 from s3batch_mock.stores import ARCHIVED_STORAGE_CLASSES, CopySpec, ObjectStore, ObjectStoreError
 
-from ._checksums import UnsupportedAlgorithm, checksum, read_chunks
+from ._checksums import UnsupportedAlgorithm, checksum, checksum_hex, read_chunks
 from ._lambdas import LambdaRegistry, invoke
 from ._manifests import Task, split_arn
 
@@ -215,8 +215,12 @@ def _replicate(params: Mapping[str, Any], task: Task, context: Context) -> Outco
 
 
 def _compute_checksum(params: Mapping[str, Any], task: Task, context: Context) -> Outcome:
+    """The checksum as the ResultMessage readers of real reports expect (docs/reports.md):
+    compact JSON with ``checksum_base64``, ``checksum_hex`` (lower case),
+    ``checksumAlgorithm``, ``checksumType`` and the object's ``ETag`` (unquoted)."""
     algorithm = params.get("ChecksumAlgorithm", "CRC64NVME")
     kind = params.get("ChecksumType", "FULL_OBJECT")
+    info = context.store.head(task.bucket, task.key, task.version_id)
     with context.store.open(task.bucket, task.key, task.version_id) as body:
         try:
             value = checksum(algorithm, read_chunks(body))
@@ -226,7 +230,13 @@ def _compute_checksum(params: Mapping[str, Any], task: Task, context: Context) -
         # A single-part object's composite checksum: the checksum of its one part's
         # checksum, with the part count appended.
         value = checksum(algorithm, [base64.b64decode(value)]) + "-1"
-    result = {"checksumAlgorithm": algorithm, "checksumType": kind, "checksum": value}
+    result = {
+        "checksum_base64": value,
+        "checksum_hex": checksum_hex(value),
+        "checksumAlgorithm": algorithm,
+        "checksumType": kind,
+        "ETag": info.etag,
+    }
     return Outcome(True, 200, "", json.dumps(result, separators=(",", ":")))
 
 

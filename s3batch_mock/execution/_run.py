@@ -9,6 +9,7 @@ grow. Tasks are read from the manifest as they run, never held as a list.
 from __future__ import annotations
 
 import datetime
+import enum
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from ._manifests import Task, open_tasks
 from ._operations import Context, prepare
 from ._reports import ReportWriter
 
-__all__ = ["THRESHOLD_MINIMUM", "Execution", "Runtime"]
+__all__ = ["THRESHOLD_MINIMUM", "Execution", "RunOutcome", "Runtime"]
 
 #: The failure rate is checked only once this many tasks have run (User Guide,
 #: batch-ops-job-status, "Tracking job failures").
@@ -29,6 +30,17 @@ THRESHOLD_REASON = (
     "The job failed because more than 50% of its tasks failed after at least "
     f"{THRESHOLD_MINIMUM:,} tasks ran."
 )
+
+
+class RunOutcome(enum.Enum):
+    """Why ``Execution.run`` returned: the job's lifecycle decides what follows."""
+
+    #: Tasks remain (the limit was reached, or the job stopped being Active).
+    MORE = "more"
+    #: Every task of the manifest has run.
+    DONE = "done"
+    #: The failure threshold is exceeded: the job fails.
+    THRESHOLD = "threshold"
 
 
 @dataclass(frozen=True)
@@ -59,21 +71,22 @@ class Execution:
         self._context = Context(runtime.store, job_id, runtime.lambdas)
         self._tasks: Iterator[Task] = open_tasks(runtime.store, request, manifest_version)
 
-    def run(self, limit: int, stop: Callable[[], bool] = lambda: False) -> str:
-        """Run up to ``limit`` tasks: ``"more"``, ``"done"``, or ``"threshold"``.
+    def run(self, limit: int, stop: Callable[[], bool] = lambda: False) -> RunOutcome:
+        """Run up to ``limit`` tasks; says whether tasks remain, all ran, or the
+        failure threshold was exceeded.
 
         ``stop`` is asked before each task: once it answers True (the job was
         cancelled or pre-empted while its tasks ran), no further task starts. Runs
         without the backend's lock: it touches only this execution and the store.
         """
         if self._tripped():  # reached as the job was pre-empted: it fails on resuming
-            return "threshold"
+            return RunOutcome.THRESHOLD
         for _ in range(limit):
             if stop():
-                return "more"
+                return RunOutcome.MORE
             task = next(self._tasks, None)
             if task is None:
-                return "done"
+                return RunOutcome.DONE
             outcome = self._perform(task, self._context)
             if outcome.succeeded:
                 self.succeeded += 1
@@ -81,8 +94,8 @@ class Execution:
                 self.failed += 1
             self.report.add(task, outcome)
             if self._tripped():
-                return "threshold"
-        return "more"
+                return RunOutcome.THRESHOLD
+        return RunOutcome.MORE
 
     def _tripped(self) -> bool:
         """Whether the failure threshold is exceeded."""

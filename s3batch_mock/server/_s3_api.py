@@ -7,15 +7,22 @@ This module answers the object calls jobs need from the server's embedded store.
 Response bodies are rendered from botocore's own S3 model by the wire layer, as the
 s3control responses are.
 
-Served: ListBuckets, CreateBucket, HeadBucket, ListObjectsV2, PutObject, GetObject,
-HeadObject, DeleteObject, GetObjectTagging, PutObjectTagging. Anything else gets
-``501 NotImplemented`` saying so.
+Served: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, ListObjects,
+ListObjectsV2, PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects,
+GetObjectTagging, PutObjectTagging. Anything else gets ``501 NotImplemented`` saying so,
+and pointing at moto mode (``s3batch_mock[server]``), which serves S3 in full.
+
+User metadata arrives RFC 2047-decoded (``_headers.metadata_value``), as S3 stores it;
+bodies in S3's ``aws-chunked`` content encoding (SDKs streaming uploads with chunk
+signatures or trailing checksums) are decoded here, with every size and line checked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import functools
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -27,20 +34,28 @@ from botocore.model import ServiceModel, StructureShape
 
 from s3batch_mock.stores import (
     ARCHIVED_STORAGE_CLASSES,
+    SPOOL_BYTES,
     EmbeddedStore,
     ObjectInfo,
     ObjectStoreError,
 )
 from s3batch_mock.wire import HttpResponse, base_headers, new_request_id, render_document
 
+from ._headers import metadata_value
+
 __all__ = ["ObjectRequest", "StreamingResponse", "serve_object"]
 
 _NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
 _MAX_KEYS = 1000
+_MAX_DELETE_KEYS = 1000
 _SERVED = (
-    "ListBuckets, CreateBucket, HeadBucket, ListObjectsV2, PutObject, GetObject, "
-    "HeadObject, DeleteObject, GetObjectTagging and PutObjectTagging"
+    "ListBuckets, CreateBucket, HeadBucket, DeleteBucket, ListObjects, ListObjectsV2, "
+    "PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, GetObjectTagging and "
+    "PutObjectTagging"
 )
+_LIST_V1_PARAMS = frozenset({"prefix", "delimiter", "marker", "max-keys", "encoding-type"})
+_CHUNK_LINE_BYTES = 4096
+_COPY_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -121,8 +136,14 @@ def _handler_for(request: ObjectRequest) -> _ObjectCall:
             return _create_bucket
         if method == "HEAD":
             return _head_bucket
+        if method == "DELETE" and not query:
+            return _delete_bucket
         if method == "GET" and query.get("list-type") == "2":
             return _list_objects
+        if method == "GET" and not query.keys() - _LIST_V1_PARAMS:
+            return _list_objects_v1
+        if method == "POST" and query.keys() == {"delete"}:
+            return _delete_objects
     elif "tagging" in query:
         if method == "GET":
             return _get_tagging
@@ -144,7 +165,8 @@ def _handler_for(request: ObjectRequest) -> _ObjectCall:
         "NotImplemented",
         501,
         f"s3batch_mock's server keeps objects for jobs and serves {_SERVED}; it does not "
-        f"serve {what}. Put larger setups in place with a script using those calls.",
+        f"serve {what}. For S3 in full (and IAM, STS, Lambda, ...), install "
+        "'s3batch_mock[server]': the server then answers with moto.",
     )
 
 
@@ -180,45 +202,136 @@ def _head_bucket(
     return HttpResponse(200, headers, b"")
 
 
-def _list_objects(
+def _delete_bucket(
     store: EmbeddedStore, request: ObjectRequest, headers: dict[str, str]
 ) -> HttpResponse:
-    bucket, query = _bucket(request), request.query
-    prefix, delimiter = query.get("prefix", ""), query.get("delimiter", "")
+    store.delete_bucket(_bucket(request))
+    return HttpResponse(204, headers, b"")
+
+
+def _max_keys(query: Mapping[str, str]) -> int:
     try:
-        max_keys = min(int(query.get("max-keys", _MAX_KEYS)), _MAX_KEYS)
+        value = int(query.get("max-keys", _MAX_KEYS))
     except ValueError:
         raise _S3Error("InvalidArgument", 400, "max-keys must be an integer") from None
-    token = query.get("continuation-token")
-    after = max(_read_token(token) if token else "", query.get("start-after", ""))
+    if value < 0:
+        raise _S3Error("InvalidArgument", 400, "max-keys must be 0 or more")
+    return min(value, _MAX_KEYS)
+
+
+def _list_objects_v1(
+    store: EmbeddedStore, request: ObjectRequest, headers: dict[str, str]
+) -> HttpResponse:
+    """ListObjects (version 1): ``marker`` pages; ``NextMarker`` only with a delimiter."""
+    bucket, query = _bucket(request), request.query
+    prefix, delimiter = query.get("prefix", ""), query.get("delimiter", "")
+    max_keys = _max_keys(query)
+    marker = query.get("marker", "")
+    contents, prefixes, last, truncated = _page(store, bucket, prefix, delimiter, marker, max_keys)
+    encode = _encoder(query)
+    result: dict[str, Any] = {
+        "IsTruncated": truncated,
+        "Marker": encode(marker),
+        "Contents": _contents(contents, encode),
+        "Name": bucket,
+        "Prefix": encode(prefix),
+        "MaxKeys": max_keys,
+        "CommonPrefixes": [{"Prefix": encode(p)} for p in prefixes],
+    }
+    if delimiter:
+        result["Delimiter"] = encode(delimiter)
+        if truncated:
+            result["NextMarker"] = encode(last)
+    if "encoding-type" in query:
+        result["EncodingType"] = query["encoding-type"]
+    return _document("ListObjects", result, "ListBucketResult", headers)
+
+
+def _page(
+    store: EmbeddedStore, bucket: str, prefix: str, delimiter: str, after: str, max_keys: int
+) -> tuple[list[ObjectInfo], list[str], str, bool]:
+    """(objects, common prefixes, last key or prefix listed, truncated) of one page."""
     contents: list[ObjectInfo] = []
     prefixes: list[str] = []
     last = ""
-    truncated = False
     for key, common in _listing(store, bucket, prefix, delimiter, after):
         if len(contents) + len(prefixes) == max_keys:
-            truncated = True
-            break
+            return contents, prefixes, last, True
         if common is not None:
             prefixes.append(common)
             last = common
         else:
             contents.append(store.head(bucket, key))
             last = key
-    encode: Callable[[str], str] = (
-        functools.partial(quote, safe="/") if query.get("encoding-type") == "url" else str
+    return contents, prefixes, last, False
+
+
+def _encoder(query: Mapping[str, str]) -> Callable[[str], str]:
+    if query.get("encoding-type") == "url":
+        return functools.partial(quote, safe="/")
+    return str
+
+
+def _contents(contents: list[ObjectInfo], encode: Callable[[str], str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "Key": encode(info.key),
+            "LastModified": info.last_modified,
+            "ETag": f'"{info.etag}"',
+            "Size": info.size,
+            "StorageClass": info.storage_class,
+            "Owner": {"ID": "s3batch-mock", "DisplayName": "s3batch-mock"},
+        }
+        for info in contents
+    ]
+
+
+def _delete_objects(
+    store: EmbeddedStore, request: ObjectRequest, headers: dict[str, str]
+) -> HttpResponse:
+    """DeleteObjects: up to 1000 keys; each is deleted or reported as an error."""
+    bucket = _bucket(request)
+    store.keys(bucket, "\x00")  # NoSuchBucket if it is missing
+    root = _xml(request.body.read())
+    objects = [item for item in root.iter() if item.tag.rpartition("}")[2] == "Object"]
+    if not objects or len(objects) > _MAX_DELETE_KEYS:
+        raise _S3Error(
+            "MalformedXML",
+            400,
+            f"Delete takes 1 to {_MAX_DELETE_KEYS} objects, not {len(objects)}",
+        )
+    quiet = (root.findtext("{*}Quiet") or "").strip().lower() == "true"
+    deleted: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    for item in objects:
+        key = item.findtext("{*}Key") or ""
+        try:
+            store.delete(bucket, key)
+        except ObjectStoreError as error:
+            errors.append({"Key": key, "Code": error.code, "Message": error.message})
+        else:
+            if not quiet:
+                deleted.append({"Key": key})
+    return _document(
+        "DeleteObjects", {"Deleted": deleted, "Errors": errors}, "DeleteResult", headers
     )
+
+
+def _list_objects(
+    store: EmbeddedStore, request: ObjectRequest, headers: dict[str, str]
+) -> HttpResponse:
+    bucket, query = _bucket(request), request.query
+    prefix, delimiter = query.get("prefix", ""), query.get("delimiter", "")
+    max_keys = _max_keys(query)
+    token = query.get("continuation-token")
+    after = max(_read_token(token) if token else "", query.get("start-after", ""))
+    contents, prefixes, last, truncated = _page(store, bucket, prefix, delimiter, after, max_keys)
+    encode = _encoder(query)
     result: dict[str, Any] = {
         "IsTruncated": truncated,
         "Contents": [
-            {
-                "Key": encode(info.key),
-                "LastModified": info.last_modified,
-                "ETag": f'"{info.etag}"',
-                "Size": info.size,
-                "StorageClass": info.storage_class,
-            }
-            for info in contents
+            {key: value for key, value in item.items() if key != "Owner"}
+            for item in _contents(contents, encode)
         ],
         "Name": bucket,
         "Prefix": encode(prefix),
@@ -276,21 +389,80 @@ def _put_object(
     store: EmbeddedStore, request: ObjectRequest, headers: dict[str, str]
 ) -> HttpResponse:
     given = request.headers
-    info = store.write(
-        _bucket(request),
-        _key(request),
-        request.body,
-        content_type=given.get("content-type", "binary/octet-stream"),
-        metadata={
-            name.removeprefix("x-amz-meta-"): value
-            for name, value in given.items()
-            if name.startswith("x-amz-meta-")
-        },
-        tags=dict(parse_qsl(given.get("x-amz-tagging", ""), keep_blank_values=True)),
-        storage_class=given.get("x-amz-storage-class", "STANDARD"),
-    )
+    with _decoded_body(request) as body:
+        info = store.write(
+            _bucket(request),
+            _key(request),
+            body,
+            content_type=given.get("content-type", "binary/octet-stream"),
+            metadata={
+                name.removeprefix("x-amz-meta-"): metadata_value(value)
+                for name, value in given.items()
+                if name.startswith("x-amz-meta-")
+            },
+            tags=dict(parse_qsl(given.get("x-amz-tagging", ""), keep_blank_values=True)),
+            storage_class=given.get("x-amz-storage-class", "STANDARD"),
+        )
     headers.update({"ETag": f'"{info.etag}"', "x-amz-version-id": info.version_id})
     return HttpResponse(200, headers, b"")
+
+
+def _decoded_body(request: ObjectRequest) -> contextlib.AbstractContextManager[IO[bytes]]:
+    """The object's bytes: the body itself, or decoded from S3's ``aws-chunked``
+    content encoding (``<hex size>[;chunk-signature=...]\\r\\n<data>\\r\\n`` ...
+    ``0\\r\\n``, then trailers such as a checksum, then an empty line)."""
+    given = request.headers
+    encoded = "aws-chunked" in given.get("content-encoding", "").lower() or given.get(
+        "x-amz-content-sha256", ""
+    ).startswith("STREAMING-")
+    if not encoded:
+        return contextlib.nullcontext(request.body)  # the server closes its own body
+    decoded = tempfile.SpooledTemporaryFile(SPOOL_BYTES)  # noqa: SIM115 - returned
+    try:
+        _decode_chunks(request.body, decoded)
+    except BaseException:
+        decoded.close()
+        raise
+    declared = given.get("x-amz-decoded-content-length")
+    if declared is not None and declared.strip() != str(decoded.tell()):
+        decoded.close()
+        raise _S3Error(
+            "IncompleteBody",
+            400,
+            f"The aws-chunked body holds {decoded.tell()} bytes, not the "
+            f"x-amz-decoded-content-length of {declared}",
+        )
+    decoded.seek(0)
+    return decoded
+
+
+def _decode_chunks(source: IO[bytes], target: IO[bytes]) -> None:
+    while True:
+        line = _chunk_line(source)
+        size_field = line.split(b";", 1)[0].strip()
+        if not size_field or len(size_field) > 16 or size_field.strip(b"0123456789abcdefABCDEF"):
+            raise _S3Error("InvalidRequest", 400, f"aws-chunked: bad chunk size {line[:40]!r}")
+        size = int(size_field, 16)
+        if size == 0:
+            while _chunk_line(source):  # trailers (checksums) up to an empty line or the end
+                pass
+            return
+        while size > 0:
+            chunk = source.read(min(size, _COPY_CHUNK))
+            if not chunk:
+                raise _S3Error("IncompleteBody", 400, "aws-chunked: the body ends inside a chunk")
+            target.write(chunk)
+            size -= len(chunk)
+        if source.read(2) != b"\r\n":
+            raise _S3Error("InvalidRequest", 400, "aws-chunked: a chunk is not ended by CRLF")
+
+
+def _chunk_line(source: IO[bytes]) -> bytes:
+    """One CRLF-ended line of at most ``_CHUNK_LINE_BYTES`` (b"" at the body's end)."""
+    line = source.readline(_CHUNK_LINE_BYTES + 1)
+    if len(line) > _CHUNK_LINE_BYTES:
+        raise _S3Error("InvalidRequest", 400, "aws-chunked: a chunk line is too long")
+    return line.rstrip(b"\r\n")
 
 
 def _get_object(
@@ -338,12 +510,7 @@ def _get_tagging(
 def _put_tagging(
     store: EmbeddedStore, request: ObjectRequest, headers: dict[str, str]
 ) -> HttpResponse:
-    try:
-        root = ET.fromstring(request.body.read())
-    except ET.ParseError as exc:
-        raise _S3Error(
-            "MalformedXML", 400, f"The XML you provided was not well-formed: {exc}"
-        ) from None
+    root = _xml(request.body.read())
     tags = {
         (tag.findtext("{*}Key") or ""): (tag.findtext("{*}Value") or "")
         for tag in root.iter()
@@ -353,6 +520,15 @@ def _put_tagging(
     store.put_tags(bucket, key, version, tags)
     headers["x-amz-version-id"] = store.head(bucket, key, version).version_id
     return HttpResponse(200, headers, b"")
+
+
+def _xml(body: bytes) -> ET.Element:
+    try:
+        return ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise _S3Error(
+            "MalformedXML", 400, f"The XML you provided was not well-formed: {exc}"
+        ) from None
 
 
 def _object_headers(info: ObjectInfo) -> dict[str, str]:

@@ -17,6 +17,8 @@ from ._protocol import (
     ObjectInfo,
     ObjectStore,
     ObjectStoreError,
+    Objects,
+    ObjectsFace,
     body_stream,
     moto_is_active,
 )
@@ -40,6 +42,8 @@ __all__ = [
     "ObjectInfo",
     "ObjectStore",
     "ObjectStoreError",
+    "Objects",
+    "ObjectsFace",
     "body_stream",
     "check_bucket_name",
     "check_copy",

@@ -35,6 +35,7 @@ from ._protocol import (
 from ._rules import (
     check_bucket_name,
     check_copy,
+    check_header_values,
     check_key,
     check_object_tags,
     check_prefix,
@@ -124,6 +125,7 @@ class EmbeddedStore:
         self._face(bucket, key)
         stream = body_stream(body)
         check_object_tags(tags or {})
+        check_header_values(metadata or {}, content_type=content_type)
         self.create_bucket(bucket)
         info = self.write(
             bucket,
@@ -189,6 +191,7 @@ class EmbeddedStore:
         tags: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
         """Store a stream as a new version; the bucket must exist (``NoSuchBucket``)."""
+        check_header_values(metadata or {}, content_type=content_type)
         with self._lock:
             self._bucket(bucket)
         return self._store(
@@ -210,6 +213,18 @@ class EmbeddedStore:
                 body = self._bodies.pop((bucket, key, version.version_id))
                 if not isinstance(body, bytes):
                     body.close()
+
+    def delete_bucket(self, bucket: str) -> None:
+        """Remove an empty bucket (S3's DeleteBucket): ``NoSuchBucket`` if it is missing,
+        ``BucketNotEmpty`` (409) while it holds an object."""
+        with self._lock:
+            if any(self._bucket(bucket).versions.values()):
+                raise ObjectStoreError(
+                    "BucketNotEmpty",
+                    409,
+                    f"The bucket you tried to delete is not empty: {bucket}",
+                )
+            del self._buckets[bucket]
 
     def buckets(self) -> dict[str, datetime.datetime]:
         """Every bucket's name and creation time, in name order."""

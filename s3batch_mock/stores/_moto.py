@@ -24,6 +24,9 @@ through the public API, and says so where it does:
   refused tag would leave the copy behind. Tags are checked first and set after the
   copy, and a copy whose follow-up calls fail is deleted again (``MotoStore.copy``).
 * ``GetObjectRetention`` answers 500: retention is read from HEAD's headers.
+* ``GetObjectTagging`` answers ``InvalidObjectState`` for a GLACIER or DEEP_ARCHIVE
+  object that is not restored (S3 answers it): ``head`` keeps that error in the
+  object's ``tags``, so only what reads them fails with it, not the whole HEAD.
 
 What cannot be worked around is listed in the ``MotoStore`` docstring.
 """
@@ -99,6 +102,10 @@ class MotoStore:
 
     * ``head`` leaves ``acl`` as ``None``: reading it would cost a GetObjectAcl per
       object in ``objects``; ask moto with ``s3.get_object_acl``.
+    * ``head(...).tags`` of a tagged GLACIER or DEEP_ARCHIVE object that is not
+      restored cannot be read: reading it raises ``ObjectStoreError``
+      (``InvalidObjectState``), where S3 would answer. Nothing else in ``head``
+      fails for it, and no operation but one that reads those tags.
     * ``put_acl`` on an older version changes the latest one (moto ignores
       ``versionId`` there), and moto records an e-mail grantee as a group URI.
       moto keeps every grantee of a permission but GetObjectAcl shows only the
@@ -219,12 +226,21 @@ class MotoStore:
 
         Object-lock state, checksums and restore expiry all come from HEAD's own
         headers, so a head costs one or two calls rather than one per sub-resource.
+        moto refuses GetObjectTagging on a GLACIER or DEEP_ARCHIVE object that is not
+        restored (``InvalidObjectState``) where S3 answers: such an object's ``tags``
+        are then ``_UnreadableTags``, which fail only what reads them, so a restore
+        (or any task that never looks at the tags) is not failed by them.
         """
         response = self._head(bucket, key, version_id)
         tags: Mapping[str, str] = _EMPTY
         if response.get("TagCount"):
             params = _version_params(bucket, key, response.get("VersionId"))
-            tags = MappingProxyType(_tag_dict(_call(self._s3().get_object_tagging, **params)))
+            try:
+                tags = MappingProxyType(_tag_dict(_call(self._s3().get_object_tagging, **params)))
+            except ObjectStoreError as exc:
+                if exc.code != "InvalidObjectState":
+                    raise
+                tags = _UnreadableTags(exc)
         return _object_info(bucket, key, response, tags)
 
     def open(self, bucket: str, key: str, version_id: str | None = None) -> IO[bytes]:
@@ -574,6 +590,41 @@ class MotoStore:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+class _UnreadableTags(Mapping[str, str]):
+    """The tags of an object moto would not show (see ``MotoStore.head``).
+
+    Reading them raises the ``ObjectStoreError`` moto answered GetObjectTagging
+    with, so a task that does need them fails as that call failed; holding them
+    (in an ``ObjectInfo``) costs nothing.
+    """
+
+    __slots__ = ("_error",)
+
+    def __init__(self, error: ObjectStoreError) -> None:
+        self._error = error
+
+    def _refuse(self) -> ObjectStoreError:
+        error = self._error
+        return ObjectStoreError(error.code, error.http_status, error.message)
+
+    def __getitem__(self, name: str) -> str:
+        raise self._refuse()
+
+    def __iter__(self) -> Iterator[str]:
+        raise self._refuse()
+
+    def __len__(self) -> int:
+        raise self._refuse()
+
+    def __eq__(self, other: object) -> bool:
+        return self is other  # unknown tags equal nothing else (and never raise here)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<tags moto would not read: {self._error.code}>"
 
 
 def _call(method: Any, *args: Any, **kwargs: Any) -> Any:

@@ -167,8 +167,12 @@ class CopySpec:
     redirect_location: str | None = None  # set whatever the metadata directive
 
 
-class ObjectStore(Protocol):
-    """What a job needs from S3."""
+class Objects(Protocol):
+    """The objects a test puts and reads: the face ``batch.objects`` shows.
+
+    Names and bodies are checked as S3 checks them. Jobs use the wider
+    ``ObjectStore``; a test never needs (or sees) more than this.
+    """
 
     def create_bucket(self, bucket: str, *, object_lock: bool = False) -> None:
         """Create a bucket (``object_lock=True`` allows legal holds and retention)."""
@@ -207,6 +211,12 @@ class ObjectStore(Protocol):
     def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
         """One version (the latest by default)."""
         ...
+
+
+
+class ObjectStore(Objects, Protocol):
+    """What a job needs from S3: the public face, and what tasks, manifests and reports
+    do to objects."""
 
     def open(self, bucket: str, key: str, version_id: str | None = None) -> IO[bytes]:
         """A readable binary stream of one version's body."""
@@ -257,3 +267,66 @@ class ObjectStore(Protocol):
         key: str,
         spec: CopySpec,
     ) -> ObjectInfo: ...
+
+
+class ObjectsFace:
+    """``batch.objects``: the ``Objects`` face of the active store, nothing more.
+
+    The store itself (embedded, or moto's while ``mock_aws`` is active) also serves
+    jobs; this keeps those internals out of what a test sees.
+    """
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: ObjectStore) -> None:
+        self._store = store
+
+    def __repr__(self) -> str:
+        return f"<objects of {self._store!r}>"
+
+    def create_bucket(self, bucket: str, *, object_lock: bool = False) -> None:
+        """Create a bucket (``object_lock=True`` allows legal holds and retention)."""
+        self._store.create_bucket(bucket, object_lock=object_lock)
+
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        body: Body,
+        *,
+        storage_class: str = "STANDARD",
+        metadata: Mapping[str, str] | None = None,
+        content_type: str = "binary/octet-stream",
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """Store an object (creating the bucket if needed); returns its ETag, unquoted.
+
+        ``body`` is bytes, str (stored as UTF-8) or a binary file object, anything
+        else a ``TypeError``; a bucket name or key S3 would refuse is a ``ValueError``.
+        """
+        return self._store.put(
+            bucket,
+            key,
+            body,
+            storage_class=storage_class,
+            metadata=metadata,
+            content_type=content_type,
+            tags=tags,
+        )
+
+    def get(self, bucket: str, key: str) -> bytes:
+        """The latest version's body."""
+        return self._store.get(bucket, key)
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        """Keys in the bucket that start with ``prefix``, sorted."""
+        return self._store.keys(bucket, prefix)
+
+    def get_tags(self, bucket: str, key: str) -> dict[str, str]:
+        """The latest version's tag set."""
+        return self._store.get_tags(bucket, key)
+
+    def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
+        """One version (the latest by default)."""
+        return self._store.head(bucket, key, version_id)
+

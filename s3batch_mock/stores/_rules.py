@@ -22,6 +22,7 @@ __all__ = [
     "MAX_OBJECT_TAGS",
     "check_bucket_name",
     "check_copy",
+    "check_header_values",
     "check_key",
     "check_object_tags",
     "check_prefix",
@@ -187,12 +188,39 @@ def _grantee(grantee: Mapping[str, Any]) -> str:
     return f'{label}="{value}"'
 
 
+def check_header_values(
+    metadata: Mapping[str, str],
+    headers: Mapping[str, str] | None = None,
+    content_type: str | None = None,
+) -> None:
+    """User metadata, header-like attributes (``CacheControl``, ...) and the content type
+    travel as HTTP header values: one holding a CR or LF would end its header line and
+    start another, so it is refused (``InvalidArgument``, 400; a ``ValueError`` for the
+    caller of ``batch.objects``). Any other text is stored; server mode sends values
+    that are not ASCII RFC 2047-encoded, as S3 does."""
+    named = [(f"x-amz-meta-{name}", value) for name, value in metadata.items()]
+    named += [(f"the metadata name {name!r}", name) for name in metadata]
+    named += list((headers or {}).items())
+    if content_type is not None:
+        named.append(("Content-Type", content_type))
+    for name, value in named:
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a str, not {value!r}")
+        if "\r" in value or "\n" in value:
+            raise InvalidName(
+                "InvalidArgument",
+                400,
+                f"{name} contains a line break (CR or LF), which no HTTP header value may "
+                f"hold: {value!r}",
+            )
+
+
 def check_copy(spec: CopySpec) -> None:
     """What S3 refuses in a copy request before writing anything (S3's codes).
 
     ``ObjectLockMode`` and ``ObjectLockRetainUntilDate`` go together, and the date
-    must be in the future (``InvalidArgument``, 400); grants and tags as above. The
-    bucket's object lock configuration is checked by each store.
+    must be in the future (``InvalidArgument``, 400); grants, tags and header values
+    as above. The bucket's object lock configuration is checked by each store.
     """
     if (spec.retention_mode is None) != (spec.retain_until is None):
         raise ObjectStoreError(
@@ -211,6 +239,7 @@ def check_copy(spec: CopySpec) -> None:
         grant_headers(spec.acl.get("Grants") or [])
     if spec.tags is not None:
         check_object_tags(spec.tags)
+    check_header_values(spec.metadata or {}, spec.headers, spec.content_type)
 
 
 def check_retention_change(
