@@ -399,7 +399,7 @@ class Backend:
         """Whether a Ready or Paused job may become Active now (``max_active_jobs``);
         applies the pre-emption the lifecycle decides instead (see ``lc.admit``)."""
         limit = self.settings.max_active_jobs
-        if limit is None:
+        if limit is None:  # every job starts at once: spare the look at its peers
             return True
         admission = lc.admit(record, self._peers(record), limit)
         preemption = admission.preemption

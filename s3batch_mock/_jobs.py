@@ -15,15 +15,16 @@ from . import _lifecycle as lc
 from ._partitions import partition_of
 from ._text import fit, readable
 from .execution import (
+    THRESHOLD_CODE,
     THRESHOLD_REASON,
     Execution,
     GeneratedManifest,
     ManifestError,
+    RunOutcome,
     Runtime,
     open_tasks,
     split_arn,
 )
-from .execution._run import RunOutcome
 from .stores import ObjectStoreError
 
 __all__ = ["Apply", "Job", "JobRecord", "Transition", "Work"]
@@ -245,7 +246,7 @@ class JobRecord:
             if failure is not None:
                 self.fail(*failure, at)
             elif outcome is RunOutcome.THRESHOLD:
-                self.fail("TaskFailureThresholdExceeded", THRESHOLD_REASON, at)
+                self.fail(THRESHOLD_CODE, THRESHOLD_REASON, at)
             else:
                 target = lc.after_running(finished=outcome is RunOutcome.DONE)
                 if target is not None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, get_args
 
 import botocore.session
@@ -243,6 +245,15 @@ def test_the_table_has_every_status_of_the_model() -> None:
 
 def test_every_edge_of_the_table_has_a_case() -> None:
     assert sorted(CASES) == EDGES
+
+
+def test_the_documented_table_is_the_code_table() -> None:
+    text = (Path(__file__).parents[1] / "docs" / "lifecycle.md").read_text(encoding="utf-8")
+    section = text.split("### Every transition", 1)[1].split("\n#", 1)[0]
+    rows = re.findall(r"^\| `(\w+)` \| `(\w+)` \|", section, flags=re.MULTILINE)
+
+    assert len(rows) == len(set(rows)), "an edge is documented twice"
+    assert sorted(rows) == EDGES
 
 
 @SETTINGS

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from ._lambdas import Handler, LambdaRegistry
 from ._manifests import GeneratedManifest, ManifestError, open_tasks, split_arn
-from ._run import THRESHOLD_REASON, Execution, Runtime
+from ._run import THRESHOLD_CODE, THRESHOLD_REASON, Execution, RunOutcome, Runtime
 
 __all__ = [
+    "THRESHOLD_CODE",
     "THRESHOLD_REASON",
     "Execution",
     "GeneratedManifest",
     "Handler",
     "LambdaRegistry",
     "ManifestError",
+    "RunOutcome",
     "Runtime",
     "open_tasks",
     "split_arn",

@@ -21,11 +21,20 @@ from ._manifests import Task, open_tasks
 from ._operations import Context, prepare
 from ._reports import ReportWriter
 
-__all__ = ["THRESHOLD_MINIMUM", "Execution", "RunOutcome", "Runtime"]
+__all__ = [
+    "THRESHOLD_CODE",
+    "THRESHOLD_MINIMUM",
+    "THRESHOLD_REASON",
+    "Execution",
+    "RunOutcome",
+    "Runtime",
+]
 
 #: The failure rate is checked only once this many tasks have run (User Guide,
 #: batch-ops-job-status, "Tracking job failures").
 THRESHOLD_MINIMUM = 1000
+#: The job-level failure of a job past the failure threshold: code, then reason.
+THRESHOLD_CODE = "TaskFailureThresholdExceeded"
 THRESHOLD_REASON = (
     "The job failed because more than 50% of its tasks failed after at least "
     f"{THRESHOLD_MINIMUM:,} tasks ran."
