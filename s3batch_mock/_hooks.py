@@ -56,8 +56,11 @@ _SIGNER_EVENT = "choose-signer.s3-control"
 _CALL_EVENT = "before-call"
 _SIGN_EVENT = "before-sign"
 _SIGN_S3CONTROL = "before-sign.s3-control"
-#: Set in a request's context by ``before-call`` when its client is aiobotocore's.
-_ASYNC = "s3batch_mock.async"
+#: What ``before-call`` tells ``before-send`` about an s3control request, in headers
+#: of the request itself (botocore before 1.43.x gives ``before-send`` no context): the
+#: client's region, and whether the client is aiobotocore's. Only ever read here.
+_REGION_HEADER = "x-s3batch-mock-region"
+_ASYNC_HEADER = "x-s3batch-mock-async"
 #: The service and operation of a request, for the error that refuses it.
 _OPERATION = "s3batch_mock.operation"
 #: Set on a client (its ``__dict__``) once its emitter carries our handlers: this
@@ -134,31 +137,44 @@ class _AsyncBody(_Body):
 
 
 def _on_before_call(
-    model: Any = None, request_signer: Any = None, context: Any = None, **kwargs: Any
+    model: Any = None,
+    params: Any = None,
+    request_signer: Any = None,
+    context: Any = None,
+    **kwargs: Any,
 ) -> None:
-    """Note in the request's context whether its client is aiobotocore's, and its call."""
-    if _switch.backend is not None and isinstance(context, dict):
-        is_async = type(request_signer).__module__.startswith("aiobotocore")
-        context[_ASYNC] = is_async
+    """Note whether the client is aiobotocore's, its region and the call, for the
+    handlers that come later in the same request."""
+    if _switch.backend is None or not isinstance(context, dict):
+        return
+    is_async = type(request_signer).__module__.startswith("aiobotocore")
+    if is_async:
+        _install_aio()  # aiobotocore may have been imported since the activation
+    if model is None:
+        return
+    context[_OPERATION] = f"{model.service_model.service_name} {model.name}"
+    headers = params.get("headers") if isinstance(params, dict) else None
+    if model.service_model.service_id.hyphenize() == "s3-control" and isinstance(headers, dict):
+        region = context.get("client_region")
+        if region:
+            headers[_REGION_HEADER] = str(region)
         if is_async:
-            _install_aio()  # aiobotocore may have been imported since the activation
-        if model is not None:
-            context[_OPERATION] = f"{model.service_model.service_name} {model.name}"
+            headers[_ASYNC_HEADER] = "1"
 
 
 def _on_before_send(request: AWSPreparedRequest, **kwargs: Any) -> Any:
     backend = _switch.backend
     if backend is None:
         return None
-    context = getattr(request, "context", None) or {}
+    sent = _Headers(request.headers)
     http = HttpRequest(
         method=request.method,
         url=request.url,
-        headers=_Headers(request.headers),
+        headers=sent,
         body=_body_bytes(request.body),
-        region=context.get("client_region") or None,
+        region=sent.get(_REGION_HEADER) or None,
     )
-    if context.get(_ASYNC):
+    if sent.get(_ASYNC_HEADER):
         # aiobotocore awaits what a handler returns: the answer is made in a worker
         # thread, so injected latency and Lambda handlers never block the event loop.
         return _serve_async(backend, http)

@@ -6,6 +6,7 @@ Driven through pytest-asyncio and through ``asyncio.run``, as users do both.
 from __future__ import annotations
 
 import asyncio
+import types
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -52,10 +53,17 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """aiobotocore's retry backoff sleeps for real: record the sleeps instead."""
     slept: list[float] = []
 
-    async def sleep(self: Any, seconds: float) -> None:
+    async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    monkeypatch.setattr(aiobotocore.endpoint.AioEndpoint, "_sleep", sleep)
+    if hasattr(aiobotocore.endpoint.AioEndpoint, "_sleep"):  # aiobotocore 3.8 and later
+        monkeypatch.setattr(
+            aiobotocore.endpoint.AioEndpoint, "_sleep", lambda self, seconds: sleep(seconds)
+        )
+    else:  # older releases call asyncio.sleep from the endpoint module
+        fake = types.SimpleNamespace(**vars(asyncio))
+        fake.sleep = sleep
+        monkeypatch.setattr(aiobotocore.endpoint, "asyncio", fake)
     return slept
 
 
