@@ -29,7 +29,9 @@ INVENTORY = "S3InventoryReport_CSV_20161130"
 BODY = b"integrity matters\n"
 
 
-def _create_job(client: Any, operation: dict[str, Any], manifest: dict[str, Any], **extra: Any) -> str:
+def _create_job(
+    client: Any, operation: dict[str, Any], manifest: dict[str, Any], **extra: Any
+) -> str:
     params: dict[str, Any] = {
         "AccountId": ACCOUNT,
         "ConfirmationRequired": False,
@@ -81,7 +83,10 @@ def _as_aws_sample_reads(row: list[str], algorithm: str) -> dict[str, Any]:
     (lambda_functions/checksum_results_processor) takes from one report row."""
     found: dict[str, Any] = {"task_status": row[3].strip()}
     result = json.loads(row[6].strip())
-    if found["task_status"].lower() == "succeeded" and result.get("checksumAlgorithm") == algorithm:
+    if (
+        found["task_status"].lower() == "succeeded"
+        and result.get("checksumAlgorithm") == algorithm
+    ):
         found["checksum"] = result.get("checksum_hex")
         found["checksum_base64"] = result.get("checksum_base64")
         found["etag"] = result.get("ETag")
@@ -143,7 +148,7 @@ def test_restore_of_tagged_archived_objects_under_moto(storage_class: str) -> No
     """moto refuses GetObjectTagging on an archived object; a restore never needs the
     tags, so the task must not fail for them."""
     with mock_aws(), mock_s3batch() as batch:
-        s3 = boto3.client("s3", region_name="us-east-1")
+        s3: Any = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="cold")
         s3.create_bucket(Bucket="manifests")
         s3.put_object(
@@ -174,11 +179,9 @@ def test_generated_manifest_lists_tagged_archived_objects_under_moto() -> None:
     """A ManifestGenerator lists objects (a HEAD each): a tagged GLACIER object among
     them must not fail the listing, nor its restore."""
     with mock_aws(), mock_s3batch() as batch:
-        s3 = boto3.client("s3", region_name="us-east-1")
+        s3: Any = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="cold")
-        s3.put_object(
-            Bucket="cold", Key="a.bin", Body=BODY, StorageClass="GLACIER", Tagging="k=v"
-        )
+        s3.put_object(Bucket="cold", Key="a.bin", Body=BODY, StorageClass="GLACIER", Tagging="k=v")
         s3.put_object(Bucket="cold", Key="b.bin", Body=BODY, StorageClass="STANDARD")
         client = s3control()
         job_id = str(
@@ -235,9 +238,10 @@ def _inventory_job(batch: S3Batch, data_key: str, data: bytes) -> tuple[Any, str
     return client, job_id
 
 
-def test_plain_csv_inventory_data_file_fails_naming_the_gzip_requirement() -> None:
+def test_inventory_data_file_that_is_not_gzip_fails_naming_the_requirement() -> None:
     """S3 Inventory writes CSV data files gzip-compressed; a plain one fails the job
-    with a reason that says so (not Python's "Not a gzipped file (b'ro')")."""
+    with a reason that says so (not Python's "Not a gzipped file (b'ro')"), while a
+    gzip one (here two gzip members) is read whole after the check."""
     with mock_s3batch() as batch:
         client, job_id = _inventory_job(batch, "data/plain.csv", b'"src","a.txt"\n')
         job = describe(client, job_id)
@@ -251,10 +255,6 @@ def test_plain_csv_inventory_data_file_fails_naming_the_gzip_requirement() -> No
     assert "S3 Inventory" in reason
     assert "b'" not in reason  # no raw bytes from Python's gzip error
 
-
-def test_gzip_inventory_data_file_is_read_whole_after_the_check() -> None:
-    """The bytes read to check for gzip are not lost: a data file whose first row
-    is one gzip member and whose second is another still yields both tasks."""
     data = gzip.compress(b'"src","a.txt"\n', mtime=0) + gzip.compress(b'"src","b.txt"\n', mtime=0)
     with mock_s3batch() as batch:
         batch.objects.put("src", "b.txt", b"b")

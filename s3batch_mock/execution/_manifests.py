@@ -305,6 +305,8 @@ def _generated(store: ObjectStore, generator: Mapping[str, Any]) -> Iterator[Tas
     except ObjectStoreError as exc:
         raise ManifestError(exc.code, f"Manifest generation failed: {exc.message}") from None
     if first is None:
+        if generator.get("AllowNoKeys"):  # OSS's KeyPrefixManifestGenerator: 0 tasks
+            return iter(())
         raise ManifestError(
             "NoKeysFound", "Manifest generation found no keys matching the filter criteria"
         )

@@ -90,6 +90,15 @@ def _put_tagging(params: Mapping[str, Any], task: Task, context: Context) -> Out
     return SUCCEEDED
 
 
+def _add_tagging(params: Mapping[str, Any], task: Task, context: Context) -> Outcome:
+    """OSS's AddObjectTagging: the job's tags merged into the object's (a key the job
+    names takes the job's value). Read, then write: not atomic, as on OSS."""
+    current = context.store.head(task.bucket, task.key, task.version_id).tags
+    merged = {**current, **params["TagSet"]}
+    context.store.put_tags(task.bucket, task.key, task.version_id, merged)
+    return SUCCEEDED
+
+
 def _delete_tagging(params: Mapping[str, Any], task: Task, context: Context) -> Outcome:
     context.store.put_tags(task.bucket, task.key, task.version_id, MappingProxyType({}))
     return SUCCEEDED
@@ -261,6 +270,7 @@ _OPERATIONS: dict[str, Callable[[Mapping[str, Any], Task, Context], Outcome]] = 
     "S3PutObjectAcl": _put_acl,
     "S3PutObjectTagging": _put_tagging,
     "S3DeleteObjectTagging": _delete_tagging,
+    "AddObjectTagging": _add_tagging,  # Alibaba Cloud OSS only
     "S3InitiateRestoreObject": _restore,
     "S3PutObjectLegalHold": _legal_hold,
     "S3PutObjectRetention": _retention,
@@ -271,5 +281,6 @@ _OPERATIONS: dict[str, Callable[[Mapping[str, Any], Task, Context], Outcome]] = 
 
 _PREPARE: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "S3PutObjectTagging": _prepare_tagging,
+    "AddObjectTagging": _prepare_tagging,
     "S3PutObjectCopy": _prepare_copy,
 }
