@@ -21,6 +21,7 @@ BENCHMARKS = (
     "bench_import.py",
     "bench_tests.py",
     "bench_locks.py",
+    "bench_server.py",
     "bench_execution.py",
 )
 

@@ -509,7 +509,14 @@ class MotoStore:
             )
         with self._client_lock:
             if self._client is None:
-                session = boto3.session.Session()
+                # Its own obvious fakes: moto answers whatever signs, and the process's
+                # environment may lose its credentials while a long-lived store (the
+                # server's) still works.
+                session = boto3.session.Session(
+                    aws_access_key_id="testing",
+                    aws_secret_access_key="testing",
+                    aws_session_token="testing",
+                )
                 self._client = session.client("s3", region_name="us-east-1", config=_CLIENT_CONFIG)
             return self._client
 
