@@ -44,7 +44,7 @@ def benchmarks(session: nox.Session) -> None:
 
     ``nox -s benchmarks -- --quick`` is a smoke run; docs/performance.md explains each.
     """
-    session.install("-e", ".", "moto[s3]")
+    session.install("-e", ".[server]")
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 

@@ -1,10 +1,13 @@
-"""``python -m s3batch_mock``: ``demo`` (a guided tour, in-process) and ``serve`` (HTTP)."""
+"""``python -m s3batch_mock`` (or ``s3batch-mock``): ``demo`` (a guided tour,
+in-process) and ``serve`` (HTTP). Everything ``serve`` needs to be used is in its
+``--help`` and its banner: a wheel ships no docs folder."""
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
 import json
+import os
 import signal
 import socket
 import sys
@@ -19,7 +22,7 @@ import boto3
 from . import __version__
 from ._backend import PROGRESSIONS
 from ._mock import mock_s3batch
-from .server import S3BatchServer
+from .server import MODES, S3BatchServer
 
 ACCOUNT = "123456789012"
 DEFAULT_PORT = 5050
@@ -122,7 +125,7 @@ def demo() -> int:
 
         print(
             f"\nDone in {time.perf_counter() - started:.1f} s, all in this process on the "
-            "embedded store. Next: docs/usage.md, or `python -m s3batch_mock serve`."
+            "embedded store. Next: `python -m s3batch_mock serve --help`."
         )
         return 0 if job["Status"] == "Complete" else 1
 
@@ -176,6 +179,8 @@ def run_server(args: argparse.Namespace) -> int:
             step_seconds=args.step_seconds,
             max_active_jobs=args.max_active_jobs,
             tasks_per_step=args.tasks_per_step,
+            mode="embedded" if args.embedded else args.mode,
+            idle_timeout=args.idle_timeout,
             log=None if args.quiet else sys.stderr,
         )
     except socket.gaierror as exc:
@@ -194,6 +199,11 @@ def run_server(args: argparse.Namespace) -> int:
     except (TypeError, ValueError) as exc:  # settings the mock refuses, e.g. --tasks-per-step 0
         print(f"s3batch_mock: {exc}", file=sys.stderr)
         return 2
+    if server.mode == "moto":
+        # The server's own clients (jobs reaching moto's S3) must reach moto in this
+        # process, not the endpoint a shell exported for scripts (this very server).
+        for name in [name for name in os.environ if name.startswith("AWS_ENDPOINT_URL")]:
+            del os.environ[name]
     stopping = threading.Event()
 
     def _stop(signum: int, frame: object) -> None:
@@ -220,9 +230,17 @@ def _banner(server: S3BatchServer) -> str:
         if _is_loopback(server.host)
         else "\nWARNING: not bound to loopback; anyone who can reach this port can use it."
     )
+    if server.mode == "moto":
+        mode = "Mode: moto - every other AWS call (S3 in full, IAM, STS, Lambda, ...) is moto's."
+    else:
+        mode = (
+            "Mode: embedded - S3 Batch jobs and the S3 object calls they need. For S3 in "
+            "full, IAM, STS\nand the rest: pip install 's3batch_mock[server]' (moto mode)."
+        )
     return f"""s3batch_mock {__version__} serving S3 Batch Operations on {url}{warning}
+{mode}
 No DNS or hosts-file change needed: use the server as endpoint and as HTTP proxy.
-  export AWS_ENDPOINT_URL={url} HTTP_PROXY={url} NO_PROXY=
+  export AWS_ENDPOINT_URL={url} HTTP_PROXY={url} NO_PROXY= no_proxy=
   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
   aws s3 mb s3://manifests && aws s3control list-jobs --account-id 123456789012
 State: curl {url}/_s3batch/state   Reset: curl -X POST {url}/_s3batch/reset
@@ -236,19 +254,74 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+_SERVE_EPILOG = f"""\
+modes:
+  moto       every request but the S3 Batch job calls is answered by moto's server
+             application in this process, sharing state with the jobs: S3 in full, IAM,
+             STS, Lambda, CloudFormation and the rest. Needs: pip install 's3batch_mock[server]'
+  embedded   S3 Batch job calls and the S3 object calls jobs need, from the embedded store:
+             ListBuckets, CreateBucket, HeadBucket, DeleteBucket, ListObjects(V2),
+             PutObject, GetObject, HeadObject, DeleteObject(s), Get/PutObjectTagging
+  auto       moto when moto's server parts are installed, else embedded (the default)
+
+the recipe (no DNS or hosts-file change):
+  S3 Control sends every call to <account-id>.<endpoint host>, a name that does not
+  resolve, so give clients the server's URL as endpoint AND as HTTP proxy; a proxied
+  request names its host without any lookup. Use http://, never https://. Clear both
+  NO_PROXY and no_proxy: a bypass for 127.0.0.1 or localhost also matches
+  123456789012.127.0.0.1 and sends the request around the proxy.
+
+  URL=http://127.0.0.1:{DEFAULT_PORT}
+  export AWS_ENDPOINT_URL=$URL HTTP_PROXY=$URL NO_PROXY= no_proxy=
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
+  aws s3 mb s3://manifests && aws s3control list-jobs --account-id 123456789012
+
+  boto3:  boto3.client("s3control", endpoint_url=URL,
+              config=botocore.config.Config(proxies={{"http": URL}}))
+  Node:   an agent that tunnels (CONNECT) or proxies to URL; the server answers CONNECT.
+
+control endpoints (POST only where they change state; refused to web pages):
+  GET  /_s3batch/state               settings, jobs, buckets and calls, as JSON
+  POST /_s3batch/reset               drop jobs, objects (moto's state too), calls, faults
+  POST /_s3batch/run[?job_id=ID]     run one job, or all, until they rest
+  POST /_s3batch/step?job_id=ID      one automatic transition
+
+SIGINT (Ctrl-C) and SIGTERM stop the server cleanly (exit status 0).
+"""
+
+
+def _prog() -> str:
+    """How the user called us: ``s3batch-mock`` (the console script) or ``-m``."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return "python -m s3batch_mock" if name in ("", "__main__.py", "-c") else name
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m s3batch_mock")
+    parser = argparse.ArgumentParser(
+        prog=_prog(),
+        description="Amazon S3 Batch Operations, offline: the s3control job API mocked "
+        "in-process for boto3, or served over HTTP for the AWS CLI, scripts and other SDKs.",
+    )
+    parser.add_argument("--version", action="version", version=f"s3batch_mock {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="run a whole S3 Batch job lifecycle in-process")
     server = commands.add_parser(
         "serve",
         help="serve the mock over HTTP for the AWS CLI, scripts and other SDKs",
-        description="Serve S3 Batch Operations (s3control job calls) and the embedded "
-        "object store over HTTP. See docs/server.md.",
+        description="Serve S3 Batch Operations (s3control job calls) over HTTP, beside "
+        "moto's whole AWS surface (moto mode) or the embedded object store.",
+        epilog=_SERVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     server.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     server.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT}; 0 picks a free one)"
+    )
+    server.add_argument(
+        "--mode", choices=MODES, default="auto", help="what answers other AWS calls (auto)"
+    )
+    server.add_argument(
+        "--embedded", action="store_true", help="same as --mode embedded, even with moto installed"
     )
     server.add_argument("--progression", choices=PROGRESSIONS, default="poll")
     server.add_argument(
@@ -262,6 +335,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     server.add_argument(
         "--tasks-per-step", type=int, default=1000, help="tasks per step (1000; 1 to 10**9)"
+    )
+    server.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=60.0,
+        help="seconds before an idle connection is closed (60)",
     )
     server.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)

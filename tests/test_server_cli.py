@@ -31,6 +31,7 @@ import pytest
 import s3batch_mock
 from s3batch_mock import S3BatchServer
 from s3batch_mock.__main__ import _banner
+from s3batch_mock.server._moto import moto_server_available
 from tests.conftest import ACCOUNT, ROLE
 
 pytestmark = pytest.mark.skipif(
@@ -43,6 +44,16 @@ COMMAND_TIMEOUT = 120
 BANNER = re.compile(r"s3batch_mock \S+ serving S3 Batch Operations on (http://127\.0\.0\.1:\d+)")
 STOPPED = re.compile(r"s3batch_mock: stopped \((\d+) s3control calls served\)")
 _ROUTING = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
+#: Both server modes; moto mode only where moto's server parts are installed.
+MODES = [
+    "embedded",
+    pytest.param(
+        "moto",
+        marks=pytest.mark.skipif(
+            not moto_server_available(), reason="moto mode needs 's3batch_mock[server]'"
+        ),
+    ),
+]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -234,10 +245,11 @@ def job_arguments(etag: str, manifest_key: str, **report: Any) -> list[str]:
 # --------------------------------------------------------------------------- serve
 
 
+@pytest.mark.parametrize("mode", MODES)
 def test_the_aws_cli_runs_a_job_against_serve_until_sigterm(
-    serve: Callable[..., Served], tmp_path: Path
+    serve: Callable[..., Served], tmp_path: Path, mode: str
 ) -> None:
-    served = serve()
+    served = serve("--mode", mode)
     keys = ["photos/beach.jpg", "photos/city night.jpg", "photos/snow+ice.jpg"]
     write_inputs(tmp_path / "upload", keys, "../manifest.csv")
 
@@ -326,6 +338,43 @@ def test_the_aws_cli_runs_a_job_against_serve_until_sigterm(
     assert "Traceback" not in log
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_script_lists_v1_deletes_buckets_and_asks_iam_and_sts(
+    serve: Callable[..., Served], tmp_path: Path, mode: str
+) -> None:
+    """What gen3's replicate.sh and robotocore's tests needed beside the job calls."""
+    served = serve("--mode", mode, "--quiet")
+    aws(served, tmp_path, "s3", "mb", "s3://scratch")
+    (tmp_path / "a.txt").write_text("a")
+    aws(served, tmp_path, "s3", "cp", "a.txt", "s3://scratch/dir/a.txt")
+
+    listed = aws_json(served, tmp_path, "s3api", "list-objects", "--bucket", "scratch")
+    assert [item["Key"] for item in listed["Contents"]] == ["dir/a.txt"]
+    aws(served, tmp_path, "s3", "rm", "s3://scratch/dir/a.txt")
+    aws(served, tmp_path, "s3api", "delete-bucket", "--bucket", "scratch")
+    assert "scratch" not in control(served, "GET", "state")["buckets"]
+
+    iam = ["iam", "get-role", "--role-name", "batch-operations"]
+    if mode == "moto":
+        policy = json.dumps({"Version": "2012-10-17", "Statement": []})
+        aws(served, tmp_path, "iam", "create-role", "--role-name", "batch-operations",
+            "--assume-role-policy-document", policy)  # fmt: skip
+        assert aws_json(served, tmp_path, *iam)["Role"]["RoleName"] == "batch-operations"
+        identity = aws_json(served, tmp_path, "sts", "get-caller-identity")
+        assert identity["Account"] == ACCOUNT
+    else:  # embedded: S3 Batch and the S3 calls jobs need, and a pointer to moto mode
+        result = subprocess.run(
+            [sys.executable, "-m", "awscli", *iam],
+            env=aws_env(served.url, tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+        assert result.returncode != 0
+        assert "s3batch_mock[server]" in result.stderr
+
+
 def test_sigint_stops_the_server_cleanly(serve: Callable[..., Served]) -> None:
     served = serve("--quiet")
     assert control(served, "GET", "state")["jobs"] == []
@@ -334,7 +383,7 @@ def test_sigint_stops_the_server_cleanly(serve: Callable[..., Served]) -> None:
 
     assert status == 0
     url = served.url
-    assert f"  export AWS_ENDPOINT_URL={url} HTTP_PROXY={url} NO_PROXY=" in rest
+    assert f"  export AWS_ENDPOINT_URL={url} HTTP_PROXY={url} NO_PROXY= no_proxy=" in rest
     assert rest[-1] == "s3batch_mock: stopped (0 s3control calls served)"
     assert STOPPED.fullmatch(rest[-1])
     assert served.log() == ""  # --quiet: no request log, and no KeyboardInterrupt traceback

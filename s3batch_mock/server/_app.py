@@ -7,6 +7,8 @@ One process-wide backend serves, on one port:
 - ``/_s3batch/...`` control endpoints (``_control``), guarded against web pages;
 - ``CONNECT host:port``: answered 200, after which the same connection carries plain
   HTTP requests to this server (proxy agents that always tunnel, as Node's do);
+- Alibaba Cloud OSS: its batch-job calls (``/?batchJob...``) and its object calls
+  (OSS-signed, ``x-oss-`` headers, ``*.aliyuncs.com`` hosts), in either mode (``_oss``);
 - everything else: moto's server application in moto mode (``_moto``), else S3's
   object API on the embedded store (``_s3_api``).
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 import http
 import ipaddress
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -41,6 +44,7 @@ from s3batch_mock.wire import (
 from ._control import PREFIX, ControlEndpoints, json_response, refusal
 from ._headers import safe_headers
 from ._http import WSGIApp
+from ._oss import answer_oss
 from ._s3_api import ObjectRequest, StreamingResponse, address, serve_object
 
 __all__ = ["S3BatchApp"]
@@ -51,6 +55,8 @@ _MOTO_API_PREFIX = "/moto-api/"
 _COPY_CHUNK = 1 << 16
 # RFC 3986 host: a bracketed IPv6 address or a registered name / IPv4, then a port.
 _HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::([0-9]{0,5}))?")
+# SigV4's credential scope: Credential=<key>/<date>/<region>/<service>/aws4_request.
+_SCOPE = re.compile(r"Credential=[^/,\s]*/[0-9]{8}/[^/,\s]*/([^/,\s]+)/aws4_request")
 # The port a CONNECT to which carries TLS, which this plain-HTTP server cannot answer.
 _TLS_PORT = 443
 
@@ -92,6 +98,7 @@ class S3BatchApp:
         method = str(environ["REQUEST_METHOD"])
         target = str(environ.get("REQUEST_URI") or environ.get("PATH_INFO") or "/")
         headers = _request_headers(environ)
+        response: Response
         try:
             if method == "CONNECT":
                 response = _connect(target)
@@ -101,6 +108,19 @@ class S3BatchApp:
                     response = self._control_call(method, path, query, headers)
                 elif path == _JOBS or path.startswith(_JOBS + "/"):
                     response = self._s3control(method, host, path, query, headers, environ)
+                elif (
+                    oss := answer_oss(
+                        self._backend,
+                        method,
+                        host,
+                        path,
+                        query,
+                        headers,
+                        environ["wsgi.input"],
+                        self._server_hosts,
+                    )
+                ) is not None:  # OSS's job calls and object calls, in either mode
+                    response = oss
                 elif self._moto_app is not None:
                     if path.startswith(_MOTO_API_PREFIX):
                         why = refusal(headers, self._control_hosts)
@@ -110,6 +130,8 @@ class S3BatchApp:
                     return self._to_moto(environ, start_response, method, target)
                 elif path.startswith(_S3CONTROL_PREFIX):
                     response = self._s3control(method, host, path, query, headers, environ)
+                elif (service := _signed_for(headers)) not in (None, "s3", "s3-object-lambda"):
+                    response = _other_service(service, headers)
                 else:
                     bucket, key = address(host, path, self._server_hosts)
                     params = dict(parse_qsl(query, keep_blank_values=True))
@@ -253,6 +275,35 @@ def _connect(target: str) -> HttpResponse:
             },
         )
     return HttpResponse(200, {}, b"")
+
+
+def _signed_for(headers: Mapping[str, str]) -> str | None:
+    """The service a SigV4-signed request is for (its credential scope names it)."""
+    found = _SCOPE.search(headers.get("authorization", ""))
+    return found[1].lower() if found else None
+
+
+def _other_service(service: str, headers: Mapping[str, str]) -> HttpResponse:
+    """501 for a service the embedded mode does not serve (IAM, STS, ...), in a form the
+    SDK's protocol reads: query services (form bodies) get ``<ErrorResponse>``, the
+    JSON ones a ``__type``, so the message reaches the user."""
+    message = (
+        f"s3batch_mock's embedded mode serves S3 Batch Operations and S3's object calls, "
+        f"not {service}. Install 's3batch_mock[server]': the server then answers every "
+        "other AWS call with moto."
+    )
+    if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        root = ET.Element("ErrorResponse")
+        error = ET.SubElement(root, "Error")
+        for name, text in (("Type", "Sender"), ("Code", "NotImplemented"), ("Message", message)):
+            ET.SubElement(error, name).text = text
+        ET.SubElement(root, "RequestId").text = new_request_id()
+        body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root)
+        return HttpResponse(501, {"Content-Type": "text/xml"}, body)
+    document = {"__type": "NotImplemented", "message": message, "Message": message}
+    response = json_response(501, document)
+    response.headers["x-amzn-ErrorType"] = "NotImplemented"
+    return response
 
 
 def _check_host(host: str) -> None:

@@ -26,20 +26,22 @@ malformed request is read as a request.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from waitress.adjustments import Adjustments  # type: ignore[import-untyped]
 from waitress.channel import HTTPChannel  # type: ignore[import-untyped]
 from waitress.parser import HTTPRequestParser, ParsingError  # type: ignore[import-untyped]
 from waitress.server import TcpWSGIServer  # type: ignore[import-untyped]
-from waitress.task import ThreadedTaskDispatcher  # type: ignore[import-untyped]
+from waitress.task import ThreadedTaskDispatcher, WSGITask  # type: ignore[import-untyped]
 from waitress.utilities import BadRequest, RequestEntityTooLarge  # type: ignore[import-untyped]
 
 from s3batch_mock.wire import MAX_BODY_BYTES
+from s3batch_mock.wire._oss import is_job_call
 
 __all__ = ["MAX_HEADER_BYTES", "MAX_OBJECT_BYTES", "HttpServer", "WSGIApp", "body_limit"]
 
@@ -60,9 +62,13 @@ CONNECTION_LIMIT = 500
 _SMALL_BODY_PREFIXES = ("/v20180820/", "/_s3batch/")
 
 
-def body_limit(path: str) -> int:
-    """The largest body a request for ``path`` may carry."""
-    return MAX_BODY_BYTES if path.startswith(_SMALL_BODY_PREFIXES) else MAX_OBJECT_BYTES
+def body_limit(path: str, query: str = "") -> int:
+    """The largest body a request for ``path`` (and raw ``query``) may carry: 1 MiB for
+    job calls of either dialect (s3control's, OSS's ``/?batchJob...``) and the control
+    endpoints, 5 GiB for the rest."""
+    if path.startswith(_SMALL_BODY_PREFIXES) or is_job_call(path, query):
+        return MAX_BODY_BYTES
+    return MAX_OBJECT_BYTES
 
 
 class _Parser(HTTPRequestParser):  # type: ignore[misc]
@@ -74,7 +80,7 @@ class _Parser(HTTPRequestParser):  # type: ignore[misc]
         super().parse_header(header_plus)
         if self.chunked and "CONTENT_LENGTH" in self.headers:
             raise ParsingError("Transfer-Encoding and Content-Length together")
-        self.limit = body_limit(self.path)
+        self.limit = body_limit(self.path, self.query)
 
     def received(self, data: bytes) -> int:
         consumed: int = super().received(data)
@@ -95,13 +101,37 @@ class _Parser(HTTPRequestParser):  # type: ignore[misc]
         self.completed = True
 
 
+class _Task(WSGITask):  # type: ignore[misc]
+    """waitress's WSGI task, writing header names as the application gave them.
+
+    waitress capitalizes every name (``X-Amz-Meta-Color``); S3 sends user metadata in
+    lower case, and SDKs keep the case they receive in the metadata keys they return.
+    """
+
+    def build_response_header(self) -> bytes:
+        given = {_capitalized(name): name for name, _ in self.response_headers}
+        block: bytes = super().build_response_header()
+        status, *lines = block.decode("latin-1").removesuffix("\r\n\r\n").split("\r\n")
+        named = []
+        for line in lines:
+            name, _, value = line.partition(": ")
+            named.append(f"{given.get(name, name)}: {value}")
+        return "\r\n".join([status, *named, "", ""]).encode("latin-1")
+
+
+def _capitalized(name: str) -> str:
+    """A header name as waitress writes it."""
+    return "-".join(part.capitalize() for part in name.split("-"))
+
+
 class _Channel(HTTPChannel):  # type: ignore[misc]
     """A connection; answers 400 when the client ends its side in the middle of a body."""
 
     parser_class = _Parser
+    task_class = _Task
 
     def handle_read(self) -> None:
-        request = self.request
+        request: Any = getattr(self, "request", None)
         if request is None or not request.headers_finished or request.completed:
             super().handle_read()  # no body under way: waitress's own handling
             return
@@ -130,12 +160,30 @@ class _Server(TcpWSGIServer):  # type: ignore[misc]
     channel_class = _Channel
 
 
-class HttpServer:
-    """``app`` served by waitress on an already bound socket, from ``run()``'s thread."""
+class _Adjustments(Adjustments):  # type: ignore[misc]
+    #: waitress resolves its default ``listen`` (``0.0.0.0:8080``) even when given a
+    #: bound socket; a loopback one is resolved without any lookup, and never bound.
+    listen: ClassVar[list[str]] = ["127.0.0.1:0"]
 
-    def __init__(self, app: WSGIApp, host: str, port: int, *, idle_timeout: float) -> None:
+
+class HttpServer:
+    """A WSGI application served by waitress from ``run()``'s thread.
+
+    The socket is bound at construction (so the port is known, and taken, at once);
+    ``app_for(bound_host)`` then makes the application.
+    """
+
+    def __init__(
+        self, app_for: Callable[[str], WSGIApp], host: str, port: int, *, idle_timeout: float
+    ) -> None:
+        if not 0 <= port <= 65535:
+            raise OverflowError(f"port must be 0-65535, not {port}")
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        address = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)[0][4]
+        try:
+            ipaddress.ip_address(host)
+            address: Any = (host, port)  # an address: no lookup
+        except ValueError:
+            address = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)[0][4]
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -143,7 +191,7 @@ class HttpServer:
         except BaseException:
             sock.close()
             raise
-        adjustments = Adjustments(
+        adjustments = _Adjustments(
             sockets=[sock],
             threads=THREADS,
             connection_limit=CONNECTION_LIMIT,
@@ -156,6 +204,8 @@ class HttpServer:
             log_socket_errors=False,
             asyncore_loop_timeout=0.5,
         )
+        self.host, self.port = sock.getsockname()[:2]
+        app = app_for(self.host)
         self._dispatcher = ThreadedTaskDispatcher()
         self._dispatcher.set_thread_count(THREADS)
         self._server = _Server(
@@ -167,7 +217,6 @@ class HttpServer:
             bind_socket=False,
             sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()),
         )
-        self.host, self.port = sock.getsockname()[:2]
         self._running = threading.Event()
         self._closed = False
 
@@ -198,12 +247,13 @@ class HttpServer:
         self._in_loop(self._close_connections)
         self._dispatcher.shutdown(timeout=grace)
 
-    def wait_stopped(self, timeout: float) -> bool:
-        """True once ``run()`` has returned (within ``timeout`` seconds)."""
-        deadline = time.monotonic() + timeout
-        while self._running.is_set() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return not self._running.is_set()
+    @property
+    def running(self) -> bool:
+        return self._running.is_set()
+
+    def wait_running(self, timeout: float) -> bool:
+        """True once ``run()`` is serving (within ``timeout`` seconds)."""
+        return self._running.wait(timeout)
 
     # ------------------------------------------------------------------ internals
 

@@ -69,8 +69,14 @@ class MotoSide:
         import boto3  # noqa: PLC0415
 
         # AWS's own endpoint, whatever AWS_ENDPOINT_URL says: mock_aws answers it in-process.
+        # Credentials given, not looked up: moto accepts any, and the environment may
+        # hold none (a test that cleared it).
         s3 = boto3.session.Session().client(
-            "s3", region_name="us-east-1", endpoint_url="https://s3.us-east-1.amazonaws.com"
+            "s3",
+            region_name="us-east-1",
+            endpoint_url="https://s3.us-east-1.amazonaws.com",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
         )
         listing: dict[str, list[str]] = {}
         for bucket in s3.list_buckets().get("Buckets", []):

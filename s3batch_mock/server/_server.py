@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import sys
 import threading
 from typing import IO, Any, Literal, get_args
 
@@ -73,22 +72,22 @@ class S3BatchServer:
         control = ControlEndpoints(
             self.batch, self.state, None if self._moto is None else self._moto.reset
         )
-        # The app needs the bound names, known once the socket is bound: it reads them
-        # through this holder.
-        self._names: dict[str, Any] = {}
-        app = _LateApp(self._names)
-        self._http = HttpServer(app, host, port, idle_timeout=float(idle_timeout))
+
+        def app_for(bound_host: str) -> S3BatchApp:
+            """The application, once the socket is bound and its address known."""
+            names = frozenset({bound_host.lower(), host.lower().strip("[]")})
+            return S3BatchApp(
+                self.backend,
+                control,
+                server_hosts=names,
+                control_hosts=names if _is_loopback(bound_host) else None,
+                moto_app=None if self._moto is None else self._moto.app,
+                log=self.log,
+            )
+
+        self._http = HttpServer(app_for, host, port, idle_timeout=float(idle_timeout))
         self.host = str(self._http.host)
         self.port = int(self._http.port)
-        server_hosts = frozenset({self.host.lower(), host.lower().strip("[]")})
-        self._names["app"] = S3BatchApp(
-            self.backend,
-            control,
-            server_hosts=server_hosts,
-            control_hosts=server_hosts if _is_loopback(self.host) else None,
-            moto_app=None if self._moto is None else self._moto.app,
-            log=self.log,
-        )
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stopped = False
@@ -110,7 +109,7 @@ class S3BatchServer:
                     target=self.serve_forever, name="s3batch-mock-server", daemon=True
                 )
                 self._thread.start()
-        self._http.wait_running(timeout=30)
+                self._http.wait_running(timeout=30)  # a safety net: it runs at once
         return self
 
     def serve_forever(self) -> None:
@@ -132,7 +131,6 @@ class S3BatchServer:
         self._http.stop(grace)
         if thread is not None:
             thread.join(timeout=grace + 10)  # a safety net: the loop ends at once
-        self.backend.embedded.clear()  # closes the temporary files of large objects
 
     def __enter__(self) -> S3BatchServer:
         return self.start()
@@ -163,16 +161,6 @@ class S3BatchServer:
             print(line, file=self._log, flush=True)
 
 
-class _LateApp:
-    """The WSGI application, found when a request comes (after the socket is bound)."""
-
-    def __init__(self, names: dict[str, Any]) -> None:
-        self._names = names
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        return self._names["app"](environ, start_response)
-
-
 def _resolve(mode: object) -> Literal["moto", "embedded"]:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))}, not {mode!r}")
@@ -191,7 +179,3 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
-
-
-if sys.version_info < (3, 11):  # pragma: no cover - requires-python is 3.11
-    raise ImportError("s3batch_mock's server needs Python 3.11 or later")

@@ -15,10 +15,10 @@ from ._protocol import (
     CopySpec,
     InvalidName,
     ObjectInfo,
-    ObjectStore,
-    ObjectStoreError,
     Objects,
     ObjectsFace,
+    ObjectStore,
+    ObjectStoreError,
     body_stream,
     moto_is_active,
 )

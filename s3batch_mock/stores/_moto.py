@@ -53,6 +53,7 @@ from ._protocol import Body, CopySpec, ObjectInfo, ObjectStoreError, body_stream
 from ._rules import (
     check_bucket_name,
     check_copy,
+    check_header_values,
     check_key,
     check_object_tags,
     check_prefix,
@@ -179,6 +180,7 @@ class MotoStore:
         the usual case costs one call. Names, body and tags are checked before either.
         """
         self._face(bucket, key)
+        check_header_values(metadata or {}, content_type=content_type)
         with body_stream(body) as stream:
             data = stream.read()
         check_object_tags(tags or {})

@@ -213,7 +213,6 @@ class Objects(Protocol):
         ...
 
 
-
 class ObjectStore(Objects, Protocol):
     """What a job needs from S3: the public face, and what tasks, manifests and reports
     do to objects."""
@@ -329,4 +328,3 @@ class ObjectsFace:
     def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
         """One version (the latest by default)."""
         return self._store.head(bucket, key, version_id)
-
