@@ -69,7 +69,8 @@ class Backend:
         self._moto: ObjectStore | None = None
         self.calls: list[Call] = []
         self._jobs: dict[str, JobRecord] = {}
-        self._tokens: dict[tuple[str, str, str], tuple[str, str]] = {}
+        #: (dialect, account, region, ClientRequestToken) -> (job ID, fingerprint)
+        self._tokens: dict[tuple[str, str, str, str], tuple[str, str]] = {}
         self._sequence = itertools.count()
         self._next_deadline = _FAR_FUTURE
 
@@ -103,14 +104,22 @@ class Backend:
 
     # ------------------------------------------------------------------ operations
 
-    def create_job(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    def create_job(
+        self, account: str, region: str, params: dict[str, Any], *, dialect: str = "aws"
+    ) -> dict[str, Any]:
+        """Create a job from CreateJob's (s3control-shaped) parameters.
+
+        ``dialect`` keeps jobs apart: an ``"oss"`` job (Alibaba Cloud OSS) has a
+        44-character ID (base64 of a UUID's hex, as OSS's are), the 14-day
+        confirmation window, and is found only through the OSS dialect.
+        """
         request = {
             k: v for k, v in params.items() if k not in ("AccountId", "ClientRequestToken", "Tags")
         }
         token = params["ClientRequestToken"]
         fingerprint = _fingerprint(params)
         with self.lock:
-            known = self._tokens.get((account, region, token))
+            known = self._tokens.get((dialect, account, region, token))
             if known is not None:
                 job_id, known_fingerprint = known
                 if known_fingerprint != fingerprint:
@@ -121,7 +130,7 @@ class Backend:
                     )
                 return {"JobId": job_id}
             record = JobRecord(
-                job_id=str(uuid.uuid4()),
+                job_id=_new_job_id(dialect),
                 account_id=account,
                 region=region,
                 sequence=next(self._sequence),
@@ -131,16 +140,26 @@ class Backend:
                 confirmation_required=params.get("ConfirmationRequired", True),
                 tags=list(params.get("Tags", [])),
                 creation_time=now(),
+                dialect=dialect,
+                confirmation_window=(
+                    lc.OSS_CONFIRMATION_WINDOW if dialect == "oss" else lc.CONFIRMATION_WINDOW
+                ),
             )
             self._jobs[record.job_id] = record
-            self._tokens[(account, region, token)] = (record.job_id, fingerprint)
+            self._tokens[(dialect, account, region, token)] = (record.job_id, fingerprint)
         return {"JobId": record.job_id}
 
-    def describe_job(self, account: str, region: str, job_id: str) -> dict[str, Any]:
+    def describe_job(
+        self, account: str, region: str, job_id: str, *, dialect: str = "aws"
+    ) -> dict[str, Any]:
         with self.lock:
-            record = self._find(account, region, job_id)
+            record = self._find(account, region, job_id, dialect)
             self._observe(record, alone=True)
-            return {"Job": record.descriptor(now())}
+            descriptor = record.descriptor(now())
+            if dialect == "oss":  # OSS echoes its own request, and -1 for uncounted tasks
+                descriptor["TasksCounted"] = record.tasks_counted
+                descriptor["Request"] = record.request
+            return {"Job": descriptor}
 
     def list_jobs(
         self,
@@ -149,6 +168,8 @@ class Backend:
         statuses: Iterable[str] = (),
         max_results: int | None = None,
         next_token: str | None = None,
+        *,
+        dialect: str = "aws",
     ) -> dict[str, Any]:
         wanted = sorted(set(statuses))
         after = _read_token(next_token, wanted) if next_token else None
@@ -161,6 +182,7 @@ class Backend:
                 for record in list(self._jobs.values()):
                     if (
                         record.status not in lc.AT_REST
+                        and record.dialect == dialect
                         and record.account_id == account
                         and record.region == region
                     ):
@@ -172,7 +194,8 @@ class Backend:
             more = False
             for record in reversed(self._jobs.values()):
                 if (
-                    record.account_id != account
+                    record.dialect != dialect
+                    or record.account_id != account
                     or record.region != region
                     or (after is not None and record.sequence >= after)
                     or (wanted and record.status not in wanted)
@@ -184,17 +207,32 @@ class Backend:
                 page.append(record)
             moment = now()
             result: dict[str, Any] = {"Jobs": [r.list_entry(moment) for r in page]}
+            if dialect == "oss":  # OSS lists TerminationDate, and -1 for uncounted tasks
+                for entry, record in zip(result["Jobs"], page, strict=True):
+                    entry["TerminationDate"] = record.termination_date
+                    entry["TasksCounted"] = record.tasks_counted
         if more:
             result["NextToken"] = _make_token(page[-1].sequence, wanted)
         return result
 
     def update_status(
-        self, account: str, region: str, job_id: str, requested: str, reason: str | None
+        self,
+        account: str,
+        region: str,
+        job_id: str,
+        requested: str,
+        reason: str | None,
+        *,
+        dialect: str = "aws",
     ) -> dict[str, Any]:
         with self.lock:
-            record = self._find(account, region, job_id)
-            target = lc.requested_status(record.status, requested)
-            record.move(target, now(), reason)
+            record = self._find(account, region, job_id, dialect)
+            early = dialect == "oss"  # OSS: Ready is accepted from Preparing too
+            target = lc.requested_status(record.status, requested, early_confirmation=early)
+            if target == record.status:  # confirmed while Preparing: recorded, no move
+                record.confirmed_early = True
+            else:
+                record.move(target, now(), reason)
             self._note(record)
             if reason is not None:
                 record.status_update_reason = reason
@@ -204,10 +242,10 @@ class Backend:
         return result
 
     def update_priority(
-        self, account: str, region: str, job_id: str, priority: int
+        self, account: str, region: str, job_id: str, priority: int, *, dialect: str = "aws"
     ) -> dict[str, Any]:
         with self.lock:
-            record = self._find(account, region, job_id)
+            record = self._find(account, region, job_id, dialect)
             if record.status in lc.TERMINAL:
                 raise BadRequest(
                     f"Cannot change the priority of job {job_id}: it has already ended "
@@ -293,10 +331,15 @@ class Backend:
             raise KeyError(f"no job {job_id!r} in this mock (jobs: {known})")
         return record
 
-    def _find(self, account: str, region: str, job_id: str) -> JobRecord:
+    def _find(self, account: str, region: str, job_id: str, dialect: str = "aws") -> JobRecord:
         self._settle()
         record = self._jobs.get(job_id)
-        if record is None or record.account_id != account or record.region != region:
+        if (
+            record is None
+            or record.dialect != dialect
+            or record.account_id != account
+            or record.region != region
+        ):
             raise NotFound(
                 f"The specified job does not exist: no job {job_id} in account "
                 f"{account} and region {region}."
@@ -392,7 +435,9 @@ class Backend:
         return [
             r
             for r in self._jobs.values()
-            if r.account_id == record.account_id and r.region == record.region
+            if r.dialect == record.dialect
+            and r.account_id == record.account_id
+            and r.region == record.region
         ]
 
     def _may_start(self, record: JobRecord, at: datetime.datetime) -> bool:
@@ -414,6 +459,7 @@ class Backend:
             return False
         return any(
             t.status in lc.WAITING
+            and t.dialect == record.dialect
             and t.account_id == record.account_id
             and t.region == record.region
             for t in targets
@@ -443,7 +489,8 @@ class Backend:
                 continue
             at = deadline.at
             if at <= moment and deadline.rule == "confirmation":
-                record.fail(lc.CONFIRMATION_TIMEOUT_CODE, lc.CONFIRMATION_TIMEOUT_REASON, at)
+                reason = lc.confirmation_timeout_reason(record.confirmation_window)
+                record.fail(lc.CONFIRMATION_TIMEOUT_CODE, reason, at)
                 self._advance(record, at)  # Failing -> Failed: no work, no report
                 retention = _deadline(record)  # now its retention ends
                 at = retention.at if retention is not None else _FAR_FUTURE
@@ -463,7 +510,17 @@ _WAIT_SECONDS = 0.5
 
 
 def _deadline(record: JobRecord) -> lc.Deadline | None:
-    return lc.deadline(record.status, record.suspended_date, record.termination_date)
+    return lc.deadline(
+        record.status, record.suspended_date, record.termination_date, record.confirmation_window
+    )
+
+
+def _new_job_id(dialect: str) -> str:
+    """A UUID (s3control), or base64 of a UUID's 32 hex digits (OSS: 44 characters,
+    ``[A-Za-z0-9]{43}=``, as every OSS example shows)."""
+    if dialect == "oss":
+        return base64.b64encode(uuid.uuid4().hex.encode("ascii")).decode("ascii")
+    return str(uuid.uuid4())
 
 
 def _fingerprint(params: dict[str, Any]) -> str:

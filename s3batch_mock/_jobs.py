@@ -74,6 +74,9 @@ class Job:
     status_history: list[str]
     timeline: list[Transition]
     request: dict[str, Any] = field(repr=False)
+    #: ``"aws"`` (s3control) or ``"oss"`` (Alibaba Cloud OSS): the dialect the job was
+    #: created through, and the only one that finds it.
+    dialect: str = "aws"
 
 
 @dataclass
@@ -95,6 +98,12 @@ class JobRecord:
     tags: list[dict[str, str]]
     creation_time: datetime.datetime
     status: lc.Status = lc.NEW
+    #: The dialect the job was created through (``"aws"`` or ``"oss"``).
+    dialect: str = "aws"
+    #: How long the job may wait for confirmation while Suspended before it fails.
+    confirmation_window: datetime.timedelta = lc.CONFIRMATION_WINDOW
+    #: Confirmed (``Ready`` requested) while still Preparing: no Suspended stop.
+    confirmed_early: bool = False
     timeline: list[Transition] = field(default_factory=list)
     termination_date: datetime.datetime | None = None
     suspended_date: datetime.datetime | None = None
@@ -124,6 +133,8 @@ class JobRecord:
 
     @functools.cached_property
     def arn(self) -> str:  # job ID, account and region never change
+        if self.dialect == "oss":
+            return f"acs:oss:{self.region}:{self.account_id}:job/{self.job_id}"
         return (
             f"arn:{partition_of(self.region)}:s3:{self.region}:{self.account_id}:job/{self.job_id}"
         )
@@ -218,7 +229,8 @@ class JobRecord:
             self.total_tasks = total
             self.manifest_version = version
             self.generated_manifest = descriptor
-            self.move(lc.after_preparing(confirmation_required=self.confirmation_required), at)
+            confirm = self.confirmation_required and not self.confirmed_early
+            self.move(lc.after_preparing(confirmation_required=confirm), at)
 
         return apply
 
@@ -295,7 +307,14 @@ class JobRecord:
             status_history=[t.status for t in self.timeline],
             timeline=list(self.timeline),
             request=copy.deepcopy(self.request),
+            dialect=self.dialect,
         )
+
+    @property
+    def tasks_counted(self) -> bool:
+        """Whether the manifest was read and its tasks counted (the job got past
+        Preparing to Suspended or Ready)."""
+        return any(t.status in (lc.SUSPENDED, lc.READY) for t in self.timeline)
 
     def progress(self, now: datetime.datetime) -> dict[str, Any]:
         elapsed = self.active_seconds

@@ -42,6 +42,7 @@ __all__ = [
     "NEW",
     "OCCUPYING",
     "ON_FAILURE",
+    "OSS_CONFIRMATION_WINDOW",
     "PAUSED",
     "PAUSING",
     "PREPARING",
@@ -60,6 +61,7 @@ __all__ = [
     "after_preparing",
     "after_running",
     "check_move",
+    "confirmation_timeout_reason",
     "deadline",
     "first_waiting",
     "requested_status",
@@ -149,20 +151,32 @@ _CANCEL_AT_ONCE: frozenset[Status] = frozenset({NEW, PREPARING, SUSPENDED, READY
 _CANCEL_GRADUALLY: frozenset[Status] = frozenset({ACTIVE, PAUSING, PAUSED})
 
 
-def requested_status(current: Status, requested: str) -> Status:
+def requested_status(
+    current: Status, requested: str, *, early_confirmation: bool = False
+) -> Status:
     """The status an UpdateJobStatus request moves a job to, or ``JobStatusError``.
 
     ``Ready`` confirms a Suspended job. ``Cancelled`` ends a job that has not started
     at once, and sends a running or paused one through ``Cancelling``.
+
+    ``early_confirmation`` (the OSS dialect): ``Ready`` is also accepted from
+    Preparing, answered with Preparing itself (no move): the confirmation is recorded
+    and the job goes on to Ready instead of Suspended once its manifest is read.
     """
     if requested == READY and current == SUSPENDED:
         return READY
+    if requested == READY and current == PREPARING and early_confirmation:
+        return PREPARING
     if requested == CANCELLED and current in _CANCEL_AT_ONCE:
         return CANCELLED
     if requested == CANCELLED and current in _CANCEL_GRADUALLY:
         return CANCELLING
     if requested == READY:
-        hint = "only a Suspended job (one awaiting confirmation) can be confirmed"
+        hint = (
+            "only a Suspended or Preparing job can be confirmed"
+            if early_confirmation
+            else "only a Suspended job (one awaiting confirmation) can be confirmed"
+        )
     elif current in TERMINAL:
         hint = "the job has already ended"
     else:
@@ -283,11 +297,24 @@ def admit(job: J, peers: Sequence[J], limit: int | None) -> Admission[J]:
 #: Suspended job's confirmation (batch-ops-create-job).
 RETENTION: Final = datetime.timedelta(days=90)
 CONFIRMATION_WINDOW: Final = datetime.timedelta(days=30)
+#: Alibaba Cloud OSS fails a job left Suspended for more than 14 days (CreateJob's
+#: usage notes); jobs created through the OSS dialect carry this window.
+OSS_CONFIRMATION_WINDOW: Final = datetime.timedelta(days=14)
 #: The FailureReasons entry of a job whose confirmation timed out (the mock's text).
 CONFIRMATION_TIMEOUT_CODE: Final = "ConfirmationTimeout"
 CONFIRMATION_TIMEOUT_REASON: Final = (
     "The job was not confirmed within 30 days of being suspended, so it was failed."
 )
+
+
+def confirmation_timeout_reason(window: datetime.timedelta) -> str:
+    """The FailureReason of a job whose confirmation timed out after ``window``."""
+    if window == CONFIRMATION_WINDOW:
+        return CONFIRMATION_TIMEOUT_REASON
+    return (
+        f"The job was not confirmed within {window.days} days of being suspended, "
+        "so it was failed."
+    )
 
 
 class Deadline(NamedTuple):
@@ -303,12 +330,13 @@ def deadline(
     status: Status,
     suspended_date: datetime.datetime | None,
     termination_date: datetime.datetime | None,
+    window: datetime.timedelta = CONFIRMATION_WINDOW,
 ) -> Deadline | None:
-    """The next time-based rule of a job in ``status``: a Suspended job fails 30 days
-    after it was suspended; an ended job is gone 90 days after its TerminationDate.
-    None for any other job."""
+    """The next time-based rule of a job in ``status``: a Suspended job fails
+    ``window`` (30 days; 14 for OSS jobs) after it was suspended; an ended job is gone
+    90 days after its TerminationDate. None for any other job."""
     if status == SUSPENDED and suspended_date is not None:
-        return Deadline(suspended_date + CONFIRMATION_WINDOW, "confirmation")
+        return Deadline(suspended_date + window, "confirmation")
     if status in TERMINAL and termination_date is not None:
         return Deadline(termination_date + RETENTION, "retention")
     return None

@@ -18,13 +18,13 @@ ROOT = Path(s3batch_mock.__file__).resolve().parent
 SUBPACKAGES = ("wire", "execution", "stores", "server")
 #: Lowest first: a unit may import units of a lower rank only.
 LAYERS: list[tuple[str, ...]] = [
-    ("_clock", "_errors", "_text", "_settings", "_partitions", "_history"),
+    ("_clock", "_errors", "_text", "_settings", "_partitions", "_history", "_version"),
     ("wire", "stores", "_lifecycle", "_faults"),
     ("execution",),
     ("_jobs",),
     ("_backend",),
     ("_service",),
-    ("_dispatch", "_controller"),
+    ("_dispatch", "_oss", "_controller"),
     ("_hooks", "server"),
     ("_mock",),
     ("plugin", "__main__", "__init__"),
