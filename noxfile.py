@@ -1,10 +1,14 @@
-"""Every check, one entry point: ``nox -s tests lint typecheck docs``."""
+"""Every check, one entry point: ``nox -s tests lint typecheck docs coverage``.
+
+``tests`` also runs every example of README.md and docs/ (tests/test_docs_examples.py);
+``nox -s tests -- -m "not slow"`` is the quick loop. .ci/run runs the same checks.
+"""
 
 from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
+nox.options.sessions = ["tests", "lint", "typecheck", "docs", "coverage"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHONS = ["3.11", "3.12", "3.13"]
@@ -23,6 +27,20 @@ def tests(session: nox.Session, botocore: str) -> None:
     if botocore == "oldest":
         session.install(*OLDEST)
     session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def coverage(session: nox.Session) -> None:
+    """The suite, measured, against the floor in pyproject.toml ([tool.coverage.report])."""
+    session.install("-e", ".[test]")
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "--cov",
+        "--cov-report=term-missing:skip-covered",
+        *session.posargs,
+    )
 
 
 @nox.session

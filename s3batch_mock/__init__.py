@@ -15,6 +15,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
+
 if TYPE_CHECKING:
     from ._backend import Call
     from ._controller import S3Batch
@@ -76,18 +78,10 @@ _HOMES = {
 
 
 def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
-
-        try:
-            value: Any = version("s3batch_mock")
-        except PackageNotFoundError:  # pragma: no cover - running from a source tree
-            value = "0.0.0"
-    elif name in _HOMES:
-        module = importlib.import_module(f"{__name__}.{_HOMES[name]}")
-        value = getattr(module, name)
-    else:
+    if name not in _HOMES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f"{__name__}.{_HOMES[name]}")
+    value = getattr(module, name)
     # Not cached here: the submodule is the one home of each name (a test tool that
     # unloads and reloads submodules, as pytester does, then gets the live one).
     return value

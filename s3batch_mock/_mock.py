@@ -19,8 +19,8 @@ from typing import Any, ParamSpec, TypeVar, overload
 
 from . import _history, _hooks
 from ._backend import Backend
-from ._settings import Progression, Settings
 from ._controller import S3Batch
+from ._settings import Progression, Settings
 
 __all__ = ["S3BatchMock", "current_batch", "mock_s3batch"]
 

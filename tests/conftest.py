@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import os
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 import freezegun
 import pytest
 
@@ -100,14 +104,77 @@ def _refuse_network() -> Iterator[None]:
     socket.getaddrinfo = _real_getaddrinfo
 
 
+class _SearchPaths(list[str]):
+    """A shared loader's search paths: boto3 appends its data path on every ``Session``."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+_real_create_loader = botocore.session.create_loader
+_loaders: dict[str | None, botocore.loaders.Loader] = {}
+
+
+def _shared_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+    """One botocore data loader per data path, for every session the tests make.
+
+    Each new botocore session (and moto's ``mock_aws`` makes boto3 start a new default
+    session every time) would otherwise read and parse the service models again: about
+    half a second for S3's. The models are read-only data, so sharing them changes
+    nothing but the time, as botocore shares them between the clients of one session
+    (the AWS CLI's own test utilities share one loader the same way).
+    """
+    loader = _loaders.get(search_path_string)
+    if loader is None:
+        extra = None
+        if search_path_string is not None:
+            extra = [
+                os.path.expanduser(os.path.expandvars(path))
+                for path in search_path_string.split(os.pathsep)
+            ]
+        loader = botocore.loaders.Loader(extra_search_paths=_SearchPaths(extra or []))
+        _loaders[search_path_string] = loader
+    return loader
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _share_botocore_loaders() -> Iterator[None]:
+    botocore.session.create_loader = _shared_loader
+    yield
+    botocore.session.create_loader = _real_create_loader
+
+
+@pytest.fixture(scope="session")
+def _no_aws_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty directory: the AWS config and credentials files named in it never exist
+    (one for the session, so that no test pays for a ``tmp_path`` it does not use)."""
+    return tmp_path_factory.mktemp("no-aws-config")
+
+
 @pytest.fixture(autouse=True)
-def _no_user_aws_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+def _no_user_aws_config(monkeypatch: pytest.MonkeyPatch, _no_aws_files: Path) -> None:
     """Tests never see the developer's AWS config or credentials."""
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(_no_aws_files / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(_no_aws_files / "aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytester whose inner sessions run as a plain pytest run, also under pytest-xdist.
+
+    An inner ``runpytest`` runs in this process and reads its environment: in an xdist
+    worker, ``PYTEST_XDIST_WORKER`` would tell the inner session's plugins that they run
+    in a worker (pytest-benchmark then warns, this test's ``filterwarnings = error`` makes
+    the warning an INTERNALERROR, and the inner run prints no summary to assert on).
+    """
+    for name in list(os.environ):
+        if name.startswith("PYTEST_XDIST_"):
+            monkeypatch.delenv(name)
+    return pytester
 
 
 def s3control(region: str = "us-east-1", **kwargs: Any) -> Any:

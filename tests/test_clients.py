@@ -100,6 +100,7 @@ def run_script(body: str, tmp_path: Path, **env: str) -> None:
     assert result.stdout.strip().endswith("OK")
 
 
+@pytest.mark.slow
 def test_client_made_before_import_is_served(tmp_path: Path) -> None:
     run_script(
         """
@@ -117,6 +118,7 @@ def test_client_made_before_import_is_served(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_client_with_the_developers_key_made_before_import_is_served_unsigned(
     tmp_path: Path,
 ) -> None:
@@ -139,6 +141,7 @@ def test_client_with_the_developers_key_made_before_import_is_served_unsigned(
     )
 
 
+@pytest.mark.slow
 def test_botocore_get_session_client_made_before_import_is_served(tmp_path: Path) -> None:
     run_script(
         """
@@ -154,6 +157,7 @@ def test_botocore_get_session_client_made_before_import_is_served(tmp_path: Path
     )
 
 
+@pytest.mark.slow
 def test_other_services_are_refused_before_any_lookup(tmp_path: Path) -> None:
     run_script(
         """
@@ -181,6 +185,7 @@ def test_other_services_are_refused_before_any_lookup(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_nothing_reaches_aws_in_a_whole_session_of_an_unconfigured_machine(
     tmp_path: Path,
 ) -> None:
@@ -320,7 +325,8 @@ class _Echo(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def own_server() -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop's next poll: a short interval, not the default 0.5 s.
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -397,6 +403,7 @@ def test_following_the_advice_works(batch: Any) -> None:
     assert describe(jobs, job_id)["JobId"] == job_id
 
 
+@pytest.mark.slow
 def test_audit_script_records_what_it_should(tmp_path: Path) -> None:
     """The subprocess guard itself works: an unmocked STS call is seen and stopped."""
     script = AUDIT + textwrap.dedent(

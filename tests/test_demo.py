@@ -61,6 +61,7 @@ def test_a_running_job_is_cancelled_and_an_error_is_shown(tour: str) -> None:
     assert "from Complete to Ready" in error
 
 
+@pytest.mark.slow
 def test_the_demo_runs_as_the_readme_says() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "s3batch_mock", "demo"],

@@ -63,6 +63,7 @@ stacked_the_other_way()
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("imports", IMPORTS.values(), ids=IMPORTS.keys())
 def test_hook_serves_job_calls_and_moto_the_rest(imports: str) -> None:
     script = SCRIPT.format(imports=imports, activation=ACTIVATIONS)

@@ -94,6 +94,7 @@ def test_moto_is_active_follows_mock_aws() -> None:
     assert not moto_is_active()
 
 
+@pytest.mark.slow
 def test_moto_is_active_does_not_import_moto() -> None:
     code = (
         "import sys\n"

@@ -250,6 +250,7 @@ def _valid_bucket(name: str) -> bool:
 _NAME_CHARS = st.sampled_from("abcz09.-_A \u00e9") | st.characters(codec=None)
 
 
+@pytest.mark.slow
 @settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.one_of(
@@ -267,6 +268,7 @@ def test_bucket_names_are_checked_as_s3_checks_them(name: str) -> None:
         assert _valid_bucket(name)
 
 
+@pytest.mark.slow
 @settings(max_examples=500)
 @given(st.text(st.characters(codec=None), max_size=1100))
 def test_keys_are_checked_as_s3_checks_them(key: str) -> None:
@@ -282,6 +284,7 @@ def test_keys_are_checked_as_s3_checks_them(key: str) -> None:
         assert 1 <= size <= 1024
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(st.binary(max_size=64), st.text(max_size=64), st.integers(), st.none()))
 def test_embedded_put_stores_exactly_what_it_was_given(body: Any) -> None:

@@ -319,6 +319,7 @@ def test_marked(made_in_a_fixture):
     result.assert_outcomes(passed=1)
 
 
+@pytest.mark.slow
 def test_loading_the_plugin_imports_nothing_of_botocore(pytester):
     """A pytest run that never uses the mock pays nothing for it (the plugin is lazy)."""
     pytester.makepyfile(

@@ -459,6 +459,7 @@ OPERATIONS = (
 MODELED = {"JobStatusException", "BadRequestException"}
 
 
+@pytest.mark.slow
 @settings(
     max_examples=30,
     deadline=None,

@@ -22,7 +22,7 @@ import re
 import traceback
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import quote, urlencode
@@ -77,20 +77,6 @@ def robust(examples: int) -> settings:
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
-
-
-@pytest.fixture(autouse=True)
-def _no_patch_files(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Keep a failure a plain failure.
-
-    On a failing example hypothesis's pytest plugin imports libcst to write a patch
-    file under .hypothesis/; that import warns (typing_inspect uses the deprecated
-    mypy_extensions.TypedDict), and this project's ``filterwarnings = error`` turns
-    the warning into an INTERNALERROR that ends the whole run. The falsifying example
-    is still printed with the failure.
-    """
-    yield
-    request.node.__dict__.pop("_hypothesis_failing_examples", None)
 
 
 @pytest.fixture
@@ -466,6 +452,7 @@ def assert_modeled(error: ClientError) -> None:
 # --------------------------------------------------------------------------- properties 1, 2, 5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("operation", JOB_OPERATIONS)
 @robust(80)
 @given(data=st.data(), clean=st.booleans())
@@ -553,6 +540,7 @@ def _valid_tags(tags: list[dict[str, str]]) -> bool:
     )
 
 
+@pytest.mark.slow
 @robust(100)
 @given(
     description=sized_text(1, 256),
@@ -1017,6 +1005,7 @@ def _with_text(body: bytes, element: str, text: str) -> bytes:
 COPY_BODY = CREATE_BASES[1]  # BASE_OPERATIONS[1]: S3PutObjectCopy, with timestamps
 
 
+@pytest.mark.slow
 @robust(120)
 @given(body=bodies(CREATE_BASES, "CreateJob"))
 # Failures this property found in the wire parser (shrunk by hypothesis; fixed since),
@@ -1044,6 +1033,7 @@ def test_any_create_job_body_gets_a_2xx_or_a_modeled_4xx(body):
     _body_is_answered("POST", "/v20180820/jobs", body)
 
 
+@pytest.mark.slow
 @robust(60)
 @given(body=bodies(TAGGING_BASES, "PutJobTagging"))
 def test_any_put_job_tagging_body_gets_a_2xx_or_a_modeled_4xx(body):
@@ -1076,6 +1066,7 @@ QUERIES = st.one_of(
 )
 
 
+@pytest.mark.slow
 @robust(150)
 @given(
     target=st.sampled_from([("GET", ""), ("POST", "/{id}/status"), ("POST", "/{id}/priority")]),
@@ -1111,6 +1102,7 @@ METHODS = st.one_of(
 )
 
 
+@pytest.mark.slow
 @robust(150)
 @given(
     method=METHODS,

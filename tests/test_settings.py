@@ -166,6 +166,7 @@ def test_inject_error_code_is_an_ascii_error_code(code: str) -> None:
         batch.inject_error("ListJobs", code)
 
 
+@pytest.mark.slow
 @given(
     st.text(
         st.characters(codec=None, categories=("L", "N", "P", "S", "Z", "Cc", "Cs")),
@@ -222,6 +223,7 @@ def test_the_server_refuses_before_binding(
         S3BatchServer(**kwargs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("option", "words"),
     [

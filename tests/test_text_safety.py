@@ -190,6 +190,7 @@ def run_all(batch: S3Batch) -> None:
 # --------------------------------------------------------------------------- properties
 
 
+@pytest.mark.slow
 @fuzz(60)
 @given(text=HOSTILE, job_id=HOSTILE)
 def test_operation_parameters(text: str, job_id: str) -> None:
@@ -259,6 +260,7 @@ def _csv_text(rows: list[list[str]]) -> str:
     return out.getvalue()
 
 
+@pytest.mark.slow
 @fuzz(60)
 @given(keys=ROW_KEYS)
 def test_csv_manifest_rows(keys: list[tuple[str, str | bytes]]) -> None:
@@ -301,6 +303,7 @@ def _not_utf8(kind: str, key: str | bytes) -> bool:
     return False
 
 
+@pytest.mark.slow
 @fuzz(60)
 @given(files=st.lists(KEYS, min_size=1, max_size=3), rows=st.lists(KEYS, max_size=4))
 def test_inventory_manifests(files: list[str], rows: list[str]) -> None:
@@ -364,6 +367,7 @@ def generator_job(client: Any, **generator: Any) -> str:
     )
 
 
+@pytest.mark.slow
 @fuzz(60)
 @given(keys=st.lists(KEYS, min_size=1, max_size=5))
 def test_generator_listings(keys: list[str]) -> None:
@@ -380,6 +384,7 @@ def test_generator_listings(keys: list[str]) -> None:
         assert_all_answer(batch, client)
 
 
+@pytest.mark.slow
 @fuzz(60)
 @given(
     operation=st.sampled_from(["DescribeJob", "ListJobs", "GetJobTagging", "UpdateJobPriority"]),
@@ -448,6 +453,7 @@ def answering(code: str, message: str) -> Callable[[dict[str, Any], Any], dict[s
     return handler
 
 
+@pytest.mark.slow
 @fuzz(60)
 @given(
     code=st.one_of(st.sampled_from(RESULT_CODES), HOSTILE),
@@ -496,6 +502,7 @@ def _within(text: str, maximum: int) -> str:
     return xml_text(cut)
 
 
+@pytest.mark.slow
 @fuzz(100)
 @given(description=HOSTILE, reason=HOSTILE, code=HOSTILE, tag=HOSTILE)
 def test_rendered_strings_parse(description: str, reason: str, code: str, tag: str) -> None:

@@ -73,6 +73,7 @@ def assert_history_is_legal(batch: S3Batch, job_id: str) -> None:
 # --------------------------------------------------------------------------- creation
 
 
+@pytest.mark.slow
 def test_concurrent_create_job_loses_nothing():
     threads, per_thread = 8, 25
     created: list[list[str]] = [[] for _ in range(threads)]
@@ -125,6 +126,7 @@ def test_concurrent_same_token_creates_one_job():
 # --------------------------------------------------------------------------- polling
 
 
+@pytest.mark.slow
 def test_concurrent_polling_and_updates_keep_jobs_consistent():
     n_jobs, pollers, rounds = 24, 6, 4
     unexpected: list[BaseException] = []

@@ -146,6 +146,7 @@ def _send(operation: str, params: dict[str, Any]) -> tuple[bool, BaseException |
     return bool(created), None
 
 
+@pytest.mark.slow
 @settings(
     max_examples=400,
     deadline=None,
