@@ -35,7 +35,7 @@ UTC = datetime.UTC
 NO_ID = {"TypeIdentifier": "id"}  # a grantee without its Identifier: S3 refuses it
 
 
-@pytest.fixture(params=["embedded", "moto"])
+@pytest.fixture(params=["embedded", pytest.param("moto", marks=pytest.mark.slow)])
 def batch(request: pytest.FixtureRequest) -> Iterator[S3Batch]:
     if request.param == "moto":
         with mock_aws(), mock_s3batch(progression="manual") as batch:

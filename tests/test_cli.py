@@ -31,6 +31,9 @@ from awscli.clidriver import create_clidriver  # type: ignore[import-untyped]
 from s3batch_mock import S3Batch, mock_s3batch
 from tests.conftest import ACCOUNT, describe, s3control
 
+#: Slow: the AWS CLI's driver, in-process.
+pytestmark = pytest.mark.slow
+
 REGION = "us-west-2"  # the example's JobArn is in us-west-2
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/S3BatchJobRole"
 OPERATION = {"S3PutObjectTagging": {"TagSet": [{"Key": "confidential", "Value": "true"}]}}

@@ -29,6 +29,9 @@ from s3batch_mock.stores import (
 from s3batch_mock.stores import _moto as _moto_store
 from s3batch_mock.stores._moto import MotoStore
 
+#: moto's S3 in-process: each test starts mock_aws.
+pytestmark = pytest.mark.slow
+
 UTC = datetime.UTC
 OWNER_ID = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"

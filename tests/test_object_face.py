@@ -28,7 +28,7 @@ from s3batch_mock.stores._moto import MotoStore
 from tests.conftest import store_of
 
 
-@pytest.fixture(params=["embedded", "moto"])
+@pytest.fixture(params=["embedded", pytest.param("moto", marks=pytest.mark.slow)])
 def batch(request: pytest.FixtureRequest) -> Iterator[S3Batch]:
     """The controller, with the embedded store or (under mock_aws) moto's."""
     if request.param == "moto":

@@ -15,6 +15,9 @@ import boto3
 import pytest
 from s3batch_mock import current_batch, mock_s3batch
 
+#: Slow: each test runs pytest itself (pytester).
+pytestmark = pytest.mark.slow
+
 ACCOUNT = "123456789012"
 
 

@@ -34,9 +34,10 @@ from s3batch_mock.__main__ import _banner
 from s3batch_mock.server._moto import moto_server_available
 from tests.conftest import ACCOUNT, ROLE
 
-pytestmark = pytest.mark.skipif(
-    sys.platform == "win32", reason="stops the server with POSIX signals"
-)
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="stops the server with POSIX signals"),
+    pytest.mark.slow,  # every test here starts `serve` or the AWS CLI as processes
+]
 
 ROOT = Path(s3batch_mock.__file__).resolve().parent.parent
 STARTUP_TIMEOUT = 60  # safety nets only: a healthy server starts in about a second
@@ -108,6 +109,7 @@ class Served:
         found = BANNER.fullmatch(first or "")
         assert found, f"no banner: {first!r}; stderr: {self.log()}"
         self.url = found[1]
+        self.cli: AwsCli | None = None  # started by the first ``aws`` call
 
     @property
     def port(self) -> int:
@@ -118,7 +120,13 @@ class Served:
         return self._lines.get(timeout=STARTUP_TIMEOUT)
 
     def stop(self, signum: int) -> tuple[int, list[str]]:
-        """Send ``signum``; the exit status and the stdout lines not read yet."""
+        """Send ``signum``; the exit status and the stdout lines not read yet.
+
+        The CLI process (a client that keeps its connections open) ends first, as a
+        script's ``aws`` calls would have."""
+        if self.cli is not None:
+            self.cli.close()
+            self.cli = None
         self.process.send_signal(signum)
         status = self.process.wait(timeout=COMMAND_TIMEOUT)
         rest = []
@@ -130,7 +138,9 @@ class Served:
         return self.log_path.read_text()
 
     def kill(self) -> None:
-        """End the process if it still runs, then release its stdout."""
+        """End the process (and its CLI process) if it still runs, then release stdout."""
+        if self.cli is not None:
+            self.cli.close()
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait(timeout=COMMAND_TIMEOUT)
@@ -177,21 +187,82 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
                 process.wait(timeout=COMMAND_TIMEOUT)
 
 
+#: The AWS CLI as a process of its own that runs one command per line of its stdin (a
+#: JSON list of arguments) and answers each with one JSON line: exit status, stdout,
+#: stderr. Each command gets a fresh ``create_clidriver()``, as ``aws`` would; only the
+#: interpreter start and the CLI's imports (most of an ``aws`` call's cost) happen once.
+CLI_DRIVER = """
+import contextlib, io, json, sys
+from awscli.clidriver import create_clidriver
+for line in sys.stdin:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = create_clidriver().main(json.loads(line))
+        except SystemExit as exc:
+            status = exc.code if isinstance(exc.code, int) else 1
+    print(json.dumps([status, out.getvalue(), err.getvalue()]), file=sys.__stdout__, flush=True)
+"""
+
+
+class AwsCli:
+    """``aws`` against one served process, as a separate process (see ``CLI_DRIVER``)."""
+
+    def __init__(self, url: str, tmp_path: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", CLI_DRIVER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=aws_env(url, tmp_path),
+            cwd=tmp_path,
+        )
+        self._answers: queue.Queue[str | None] = queue.Queue()
+        assert self.process.stdout is not None
+        threading.Thread(
+            target=_pump, args=(self.process.stdout, self._answers), daemon=True
+        ).start()
+
+    def run(self, *args: str) -> tuple[int, str, str]:
+        """One command: its exit status, stdout and stderr."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(list(args)) + "\n")
+        self.process.stdin.flush()
+        answer = self._answers.get(timeout=COMMAND_TIMEOUT)
+        assert answer is not None, f"the CLI process ended: {self.close()}"
+        status, out, err = json.loads(answer)
+        return int(status), str(out), str(err)
+
+    def close(self) -> str:
+        """End the process; what it wrote to stderr."""
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=COMMAND_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=COMMAND_TIMEOUT)
+        assert self.process.stderr is not None
+        err = self.process.stderr.read()
+        self.process.stderr.close()
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+        return err
+
+
+def aws_run(served: Served, tmp_path: Path, *args: str) -> tuple[int, str, str]:
+    """``aws <args>`` through the served process's CLI process: status, stdout, stderr."""
+    if served.cli is None:
+        served.cli = AwsCli(served.url, tmp_path)
+    return served.cli.run(*args)
+
+
 def aws(served: Served, tmp_path: Path, *args: str) -> str:
-    """Run ``aws <args>`` as its own process; its stdout (it must succeed)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "awscli", *args],
-        env=aws_env(served.url, tmp_path),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, (
-        f"aws {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
-    )
-    return result.stdout
+    """``aws <args>`` as a separate process; its stdout (it must succeed)."""
+    status, out, err = aws_run(served, tmp_path, *args)
+    assert status == 0, f"aws {' '.join(args)} exited {status}\n{out}\n{err}"
+    return out
 
 
 def aws_json(served: Served, tmp_path: Path, *args: str) -> Any:
@@ -363,16 +434,9 @@ def test_a_script_lists_v1_deletes_buckets_and_asks_iam_and_sts(
         identity = aws_json(served, tmp_path, "sts", "get-caller-identity")
         assert identity["Account"] == ACCOUNT
     else:  # embedded: S3 Batch and the S3 calls jobs need, and a pointer to moto mode
-        result = subprocess.run(
-            [sys.executable, "-m", "awscli", *iam],
-            env=aws_env(served.url, tmp_path),
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
-        )
-        assert result.returncode != 0
-        assert "s3batch_mock[server]" in result.stderr
+        status, _, err = aws_run(served, tmp_path, *iam)
+        assert status != 0
+        assert "s3batch_mock[server]" in err
 
 
 def test_sigint_stops_the_server_cleanly(serve: Callable[..., Served]) -> None:

@@ -28,7 +28,10 @@ from tests.conftest import ACCOUNT, ROLE
 #: boto3 without its type stubs' per-service overloads (clients are used as Any).
 _boto3: Any = boto3
 
-pytestmark = pytest.mark.xdist_group("server-http")
+pytestmark = [
+    pytest.mark.xdist_group("server-http"),
+    pytest.mark.slow,  # real sockets, timeouts and many connections
+]
 
 WAIT = 30.0
 

@@ -30,6 +30,7 @@ pytestmark = [
         not moto_server_available(), reason="moto mode needs 's3batch_mock[server]'"
     ),
     pytest.mark.xdist_group("server-moto"),
+    pytest.mark.slow,  # moto's whole server application, imported and served
 ]
 
 WAIT = 30
