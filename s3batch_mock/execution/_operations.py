@@ -16,7 +16,13 @@ from types import MappingProxyType
 from typing import Any
 
 from s3batch_mock._clock import now
-from s3batch_mock.stores import ARCHIVED_STORAGE_CLASSES, CopySpec, ObjectStore, ObjectStoreError
+from s3batch_mock.stores import (
+    ARCHIVED_STORAGE_CLASSES,
+    CopySpec,
+    ObjectStore,
+    ObjectStoreError,
+    check_readable,
+)
 
 from ._checksums import UnsupportedAlgorithm, checksum, checksum_hex, read_chunks
 from ._lambdas import LambdaRegistry, invoke
@@ -107,14 +113,10 @@ def _delete_tagging(params: Mapping[str, Any], task: Task, context: Context) -> 
 def _copy(params: Mapping[str, Any], task: Task, context: Context) -> Outcome:
     store = context.store
     source = store.head(task.bucket, task.key, task.version_id)
-    if source.storage_class in ARCHIVED_STORAGE_CLASSES and source.restore_expiry is None:
-        return Outcome(
-            False,
-            403,
-            "InvalidObjectState",
-            "The operation is not valid for the object's "
-            f"storage class ({source.storage_class}); restore it first",
-        )
+    try:
+        check_readable(source)
+    except ObjectStoreError as exc:
+        return Outcome(False, exc.http_status, exc.code, exc.message)
     since = params.get("ModifiedSinceConstraint")
     if since is not None and not source.last_modified > since:
         return Outcome(

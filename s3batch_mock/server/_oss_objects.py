@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import IO, Any, cast
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from s3batch_mock.stores import ObjectInfo, ObjectStore, ObjectStoreError
+from s3batch_mock.stores import ObjectInfo, ObjectStore, ObjectStoreError, check_readable
 from s3batch_mock.wire import HttpResponse
 from s3batch_mock.wire._oss import (
     OssError,
@@ -53,7 +53,6 @@ _TO_STORE = {
     "DeepColdArchive": "DEEP_ARCHIVE",
 }
 _FROM_STORE = {"STANDARD_IA": "IA", "GLACIER": "Archive", "DEEP_ARCHIVE": "ColdArchive"}
-_ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 _CANNED_ACLS = ("default", "private", "public-read", "public-read-write")
 _VIRTUAL_HOST = re.compile(
     r"^(?P<bucket>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])\.oss-[a-z0-9-]+\.aliyuncs\.com$",
@@ -402,13 +401,15 @@ def _get_object(call: _Call) -> HttpResponse | StreamingResponse:
     headers.update(_object_headers(call.store, info))
     if call.request.method == "HEAD":
         return HttpResponse(200, headers, b"")
-    if info.storage_class in _ARCHIVED and info.restore_expiry is None:
+    try:
+        check_readable(info)
+    except ObjectStoreError:
         raise OssError(
             "InvalidObjectState",
             403,
             f"The operation is not valid for the object's state: {_storage_class(info)} "
             "objects must be restored (RestoreObject) before they are read.",
-        )
+        ) from None
     body = call.store.open(call.bucket, call.key, info.version_id)
     span = _range(call.request.headers.get("range", ""), info.size)
     if span is None:

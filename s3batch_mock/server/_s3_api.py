@@ -33,11 +33,11 @@ import botocore.session
 from botocore.model import ServiceModel, StructureShape
 
 from s3batch_mock.stores import (
-    ARCHIVED_STORAGE_CLASSES,
     SPOOL_BYTES,
     EmbeddedStore,
     ObjectInfo,
     ObjectStoreError,
+    check_readable,
 )
 from s3batch_mock.wire import HttpResponse, base_headers, new_request_id, render_document
 
@@ -471,14 +471,10 @@ def _get_object(
     bucket, key = _bucket(request), _key(request)
     version = request.query.get("versionId")
     info = store.head(bucket, key, version)
-    if info.storage_class in ARCHIVED_STORAGE_CLASSES and info.restore_expiry is None:
-        raise _S3Error(
-            "InvalidObjectState",
-            403,
-            f"The operation is not valid for the object's storage class ({info.storage_class});"
-            " restore it first",
-            f"/{bucket}/{key}",
-        )
+    try:
+        check_readable(info)
+    except ObjectStoreError as exc:
+        raise _S3Error(exc.code, exc.http_status, exc.message, f"/{bucket}/{key}") from None
     headers.update(_object_headers(info))
     return StreamingResponse(200, headers, store.open(bucket, key, info.version_id), info.size)
 

@@ -28,6 +28,7 @@ from ._rules import (
     check_key,
     check_object_tags,
     check_prefix,
+    check_readable,
     check_retention_change,
     grant_headers,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "check_key",
     "check_object_tags",
     "check_prefix",
+    "check_readable",
     "check_retention_change",
     "grant_headers",
     "moto_is_active",

@@ -15,7 +15,13 @@ from typing import Any
 
 from s3batch_mock._clock import now
 
-from ._protocol import CopySpec, InvalidName, ObjectInfo, ObjectStoreError
+from ._protocol import (
+    ARCHIVED_STORAGE_CLASSES,
+    CopySpec,
+    InvalidName,
+    ObjectInfo,
+    ObjectStoreError,
+)
 
 __all__ = [
     "MAX_KEY_BYTES",
@@ -26,6 +32,7 @@ __all__ = [
     "check_key",
     "check_object_tags",
     "check_prefix",
+    "check_readable",
     "check_retention_change",
     "grant_headers",
 ]
@@ -261,4 +268,16 @@ def check_retention_change(
             "AccessDenied",
             403,
             "Access Denied: shortening a GOVERNANCE retention needs BypassGovernanceRetention",
+        )
+
+
+def check_readable(info: ObjectInfo) -> None:
+    """S3 reads (GET, a copy's source) no archived object until it is restored: one
+    GLACIER or DEEP_ARCHIVE object without a restored copy is ``InvalidObjectState``."""
+    if info.storage_class in ARCHIVED_STORAGE_CLASSES and info.restore_expiry is None:
+        raise ObjectStoreError(
+            "InvalidObjectState",
+            403,
+            "The operation is not valid for the object's storage class "
+            f"({info.storage_class}); restore it first",
         )
