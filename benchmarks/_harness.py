@@ -25,8 +25,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = [
+    "ACCOUNT",
     "Pair",
     "Row",
     "alternate",
@@ -36,7 +38,32 @@ __all__ = [
     "per_call",
     "print_table",
     "report",
+    "tagging_job",
 ]
+
+ACCOUNT = "123456789012"
+
+
+def tagging_job(batch: Any, client: Any) -> str:
+    """Two objects and their CSV manifest in ``batch``'s store, and a tagging job over
+    them created through ``client`` (boto3 s3control): the job the benchmarks time."""
+    etag = batch.objects.put("manifests", "m.csv", "photos,a.jpg\nphotos,b.jpg\n")
+    batch.objects.put("photos", "a.jpg", b"a")
+    batch.objects.put("photos", "b.jpg", b"b")
+    job_id: str = client.create_job(
+        AccountId=ACCOUNT,
+        ConfirmationRequired=False,
+        Operation={"S3PutObjectTagging": {"TagSet": [{"Key": "k", "Value": "v"}]}},
+        Manifest={
+            "Spec": {"Format": "S3BatchOperations_CSV_20180820", "Fields": ["Bucket", "Key"]},
+            "Location": {"ObjectArn": "arn:aws:s3:::manifests/m.csv", "ETag": etag},
+        },
+        Report={"Enabled": False},
+        Description="benchmark job",
+        Priority=10,
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/batch",
+    )["JobId"]
+    return job_id
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from moto import mock_aws
 from s3batch_mock import S3Batch, mock_s3batch
 from s3batch_mock._hooks import _Body, _on_before_send  # the same response body on both sides
 
-ACCOUNT = "123456789012"
+ACCOUNT = _harness.ACCOUNT
 REGION = "us-east-1"
 
 
@@ -39,22 +39,7 @@ def client() -> Any:
 def completed_job(batch: S3Batch, s3control: Any) -> str:
     """A job created through boto3 and run to Complete, so DescribeJob shows every
     member a finished job has (progress, TerminationDate) and does not move it."""
-    etag = batch.objects.put("manifests", "m.csv", "photos,a.jpg\nphotos,b.jpg\n")
-    batch.objects.put("photos", "a.jpg", b"a")
-    batch.objects.put("photos", "b.jpg", b"b")
-    job_id: str = s3control.create_job(
-        AccountId=ACCOUNT,
-        ConfirmationRequired=False,
-        Operation={"S3PutObjectTagging": {"TagSet": [{"Key": "k", "Value": "v"}]}},
-        Manifest={
-            "Spec": {"Format": "S3BatchOperations_CSV_20180820", "Fields": ["Bucket", "Key"]},
-            "Location": {"ObjectArn": "arn:aws:s3:::manifests/m.csv", "ETag": etag},
-        },
-        Report={"Enabled": False},
-        Description="benchmark job",
-        Priority=10,
-        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/batch",
-    )["JobId"]
+    job_id = _harness.tagging_job(batch, s3control)
     batch.run(job_id)
     return job_id
 

@@ -47,7 +47,7 @@ from botocore.config import Config
 
 from s3batch_mock import S3BatchServer
 
-ACCOUNT = "123456789012"
+ACCOUNT = _harness.ACCOUNT
 REGION = "us-east-1"
 LEVELS = (1, 4, 16)
 GOAL = 1.0
@@ -85,22 +85,7 @@ def our_server() -> Iterator[tuple[str, str]]:
         server = S3BatchServer(host="127.0.0.1", port=0)
     with server:
         batch = server.batch
-        etag = batch.objects.put("manifests", "m.csv", "photos,a.jpg\nphotos,b.jpg\n")
-        batch.objects.put("photos", "a.jpg", b"a")
-        batch.objects.put("photos", "b.jpg", b"b")
-        job_id: str = client_for(server.url).create_job(
-            AccountId=ACCOUNT,
-            ConfirmationRequired=False,
-            Operation={"S3PutObjectTagging": {"TagSet": [{"Key": "k", "Value": "v"}]}},
-            Manifest={
-                "Spec": {"Format": "S3BatchOperations_CSV_20180820", "Fields": ["Bucket", "Key"]},
-                "Location": {"ObjectArn": "arn:aws:s3:::manifests/m.csv", "ETag": etag},
-            },
-            Report={"Enabled": False},
-            Description="benchmark job",
-            Priority=10,
-            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/batch",
-        )["JobId"]
+        job_id = _harness.tagging_job(batch, client_for(server.url))
         batch.run(job_id)  # Complete: DescribeJob then shows everything and moves nothing
         yield server.url, job_id
 

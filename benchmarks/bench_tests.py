@@ -30,30 +30,16 @@ from moto import mock_aws
 
 from s3batch_mock import mock_s3batch
 
-ACCOUNT = "123456789012"
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def typical_test() -> None:
     with mock_s3batch() as batch:
         client: Any = boto3.client("s3control", region_name="us-east-1")
-        batch.objects.put("photos", "a.jpg", b"a")
-        etag = batch.objects.put("manifests", "m.csv", "photos,a.jpg\n")
-        job_id = client.create_job(
-            AccountId=ACCOUNT,
-            ConfirmationRequired=False,
-            Operation={"S3PutObjectTagging": {"TagSet": [{"Key": "k", "Value": "v"}]}},
-            Manifest={
-                "Spec": {"Format": "S3BatchOperations_CSV_20180820", "Fields": ["Bucket", "Key"]},
-                "Location": {"ObjectArn": "arn:aws:s3:::manifests/m.csv", "ETag": etag},
-            },
-            Report={"Enabled": False},
-            Priority=10,
-            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/batch",
-        )["JobId"]
+        job_id = _harness.tagging_job(batch, client)
         status = ""
         while status not in ("Complete", "Failed", "Cancelled"):
-            status = client.describe_job(AccountId=ACCOUNT, JobId=job_id)["Job"]["Status"]
+            status = client.describe_job(AccountId=_harness.ACCOUNT, JobId=job_id)["Job"]["Status"]
         assert status == "Complete", status
 
 

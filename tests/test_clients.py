@@ -355,6 +355,16 @@ def test_moto_serves_other_services_in_either_order() -> None:
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="fine")
 
 
+def test_a_call_moto_lets_through_is_refused_before_the_network() -> None:
+    """moto's passthrough hands a request back to botocore: the last check, before any
+    connection, still refuses it while the mock is active."""
+    passthrough = {"core": {"passthrough": {"services": ["sts"]}}}
+    with mock_aws(config=passthrough), mock_s3batch():  # type: ignore[call-overload]
+        sts = boto3.client("sts", region_name="us-east-1")
+        with pytest.raises(AWSCallRefused, match="moto's mock_aws is active but did not"):
+            sts.get_caller_identity()
+
+
 def test_allow_real_aws_lets_requests_through_to_the_network(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
