@@ -141,9 +141,6 @@ class Backend:
                 tags=list(params.get("Tags", [])),
                 creation_time=now(),
                 dialect=dialect,
-                confirmation_window=(
-                    lc.OSS_CONFIRMATION_WINDOW if dialect == "oss" else lc.CONFIRMATION_WINDOW
-                ),
             )
             self._jobs[record.job_id] = record
             self._tokens[(dialect, account, region, token)] = (record.job_id, fingerprint)

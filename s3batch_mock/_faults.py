@@ -27,8 +27,6 @@ DEFAULT_STATUS = {"InternalServiceException": 500, "InternalError": 500, "Servic
 MAX_MESSAGE = 1024
 MAX_CODE = 128
 _CODE = re.compile(rf"[A-Za-z_][A-Za-z0-9_]{{0,{MAX_CODE - 1}}}")
-# Characters XML 1.0 cannot carry: C0 controls other than tab, LF and CR, surrogates
-# (lone ones are not UTF-8 either) and the two non-characters U+FFFE and U+FFFF.
 
 
 def check_message(message: object) -> str:

@@ -100,8 +100,6 @@ class JobRecord:
     status: lc.Status = lc.NEW
     #: The dialect the job was created through (``"aws"`` or ``"oss"``).
     dialect: str = "aws"
-    #: How long the job may wait for confirmation while Suspended before it fails.
-    confirmation_window: datetime.timedelta = lc.CONFIRMATION_WINDOW
     #: Confirmed (``Ready`` requested) while still Preparing: no Suspended stop.
     confirmed_early: bool = False
     timeline: list[Transition] = field(default_factory=list)
@@ -138,6 +136,12 @@ class JobRecord:
         return (
             f"arn:{partition_of(self.region)}:s3:{self.region}:{self.account_id}:job/{self.job_id}"
         )
+
+    @property
+    def confirmation_window(self) -> datetime.timedelta:
+        """How long the job may wait for confirmation while Suspended before it fails
+        (14 days for an OSS job, 30 for an s3control one)."""
+        return lc.OSS_CONFIRMATION_WINDOW if self.dialect == "oss" else lc.CONFIRMATION_WINDOW
 
     @property
     def operation_name(self) -> str:

@@ -302,19 +302,18 @@ CONFIRMATION_WINDOW: Final = datetime.timedelta(days=30)
 OSS_CONFIRMATION_WINDOW: Final = datetime.timedelta(days=14)
 #: The FailureReasons entry of a job whose confirmation timed out (the mock's text).
 CONFIRMATION_TIMEOUT_CODE: Final = "ConfirmationTimeout"
-CONFIRMATION_TIMEOUT_REASON: Final = (
-    "The job was not confirmed within 30 days of being suspended, so it was failed."
-)
 
 
 def confirmation_timeout_reason(window: datetime.timedelta) -> str:
     """The FailureReason of a job whose confirmation timed out after ``window``."""
-    if window == CONFIRMATION_WINDOW:
-        return CONFIRMATION_TIMEOUT_REASON
     return (
         f"The job was not confirmed within {window.days} days of being suspended, "
         "so it was failed."
     )
+
+
+#: The FailureReason of an s3control job whose confirmation timed out.
+CONFIRMATION_TIMEOUT_REASON: Final = confirmation_timeout_reason(CONFIRMATION_WINDOW)
 
 
 class Deadline(NamedTuple):

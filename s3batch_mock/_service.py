@@ -125,14 +125,12 @@ def _check_header_values(copy: dict[str, Any]) -> None:
     writes: a CR or LF would end a header line and start another, so it is refused."""
     path = "Operation.S3PutObjectCopy"
     found: list[tuple[str, Any]] = [(f"{path}.RedirectLocation", copy.get("RedirectLocation"))]
-    metadata = copy.get("NewObjectMetadata") or {}
-    for name, value in metadata.items():
-        if name == "UserMetadata":
-            for key, text in (value or {}).items():
-                found += [(f"{path}.NewObjectMetadata.UserMetadata", key)]
-                found += [(f"{path}.NewObjectMetadata.UserMetadata.{key}", text)]
-        else:
-            found.append((f"{path}.NewObjectMetadata.{name}", value))
+    metadata = dict(copy.get("NewObjectMetadata") or {})
+    user = metadata.pop("UserMetadata", None) or {}
+    found += [(f"{path}.NewObjectMetadata.{name}", value) for name, value in metadata.items()]
+    for key, text in user.items():
+        found.append((f"{path}.NewObjectMetadata.UserMetadata", key))
+        found.append((f"{path}.NewObjectMetadata.UserMetadata.{key}", text))
     for where, value in found:
         if isinstance(value, str) and ("\r" in value or "\n" in value):
             raise Violation(

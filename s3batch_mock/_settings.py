@@ -73,13 +73,13 @@ def check_seconds(name: str, value: object, maximum: float, *, zero: bool) -> fl
     unless ``zero``); ``TypeError`` for a non-number or a bool, ``ValueError`` else."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{name} must be a number, not {value!r}")
-    if math.isnan(value):
+    if isinstance(value, float) and math.isnan(value):  # (an int may not fit a float)
         raise ValueError(f"{name} must be a number of seconds, not {value!r}")
     if zero and not value >= 0:
         raise ValueError(f"{name} must be 0 or more, not {value!r}")
     if not zero and not value > 0:
         raise ValueError(f"{name} must be greater than 0, not {value!r}")
-    if not math.isfinite(value) or value > maximum:
+    if value > maximum:  # compared as it is: an int too large for a float is no error here
         raise ValueError(f"{name} must be a finite number of at most {maximum:g}, not {value!r}")
     return float(value)
 

@@ -386,6 +386,32 @@ def test_handler_exception_fails_task_not_job(s3batch: S3Batch) -> None:
         assert "ValueError" in row["ResultMessage"]
 
 
+def _circular() -> list[Any]:
+    """A resultString no JSON encoder can write."""
+    loop: list[Any] = []
+    loop.append(loop)
+    return loop
+
+
+def test_handler_exception_whose_str_fails_still_fails_only_the_task(s3batch: S3Batch) -> None:
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        raise Unprintable
+
+    s3batch.register_lambda(FUNCTION_ARN, handler)
+
+    job_id = lambda_job(s3batch, ["a.txt"])
+
+    assert_complete(s3batch, job_id, succeeded=0, failed=1)
+    row = only_row(s3batch, job_id)
+    assert (row["TaskStatus"], row["ErrorCode"]) == ("failed", "PermanentFailure")
+    assert row["ResultMessage"].startswith("Lambda returned function error:")
+    assert "Unprintable" in row["ResultMessage"]
+
+
 @pytest.mark.parametrize(
     "answer",
     [
@@ -393,8 +419,17 @@ def test_handler_exception_fails_task_not_job(s3batch: S3Batch) -> None:
         lambda event: "text",
         lambda event: {"results": "x"},
         lambda event: respond(event, "Maybe"),
+        lambda event: respond(event, "Succeeded", _circular()),  # type: ignore[arg-type]
+        lambda event: respond(event, "Succeeded", {(1, 2): "x"}),  # type: ignore[arg-type]
     ],
-    ids=["None", "text", "results-not-a-list", "unknown-result-code"],
+    ids=[
+        "None",
+        "text",
+        "results-not-a-list",
+        "unknown-result-code",
+        "circular-result-string",
+        "result-string-with-tuple-keys",
+    ],
 )
 def test_invalid_response_fails_task(
     s3batch: S3Batch, answer: Callable[[dict[str, Any]], Any]

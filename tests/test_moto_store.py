@@ -625,6 +625,16 @@ def test_restore_errors(s3: Any, store: MotoStore) -> None:
     _raises("NoSuchKey", 404, lambda: store.restore("bucket", "missing", None, 1))
 
 
+def test_restore_of_a_missing_version_fails_and_restores_nothing(
+    s3: Any, store: MotoStore
+) -> None:
+    """moto ignores versionId on RestoreObject: the store checks the version itself."""
+    _versioned(s3, "cold")
+    s3.put_object(Bucket="cold", Key="k", Body=b"x", StorageClass="GLACIER")
+    _raises("NoSuchVersion", 404, lambda: store.restore("cold", "k", "nope", 1))
+    assert store.head("cold", "k").restore_expiry is None
+
+
 def test_set_encryption_keeps_metadata_tags_and_storage_class(s3: Any, store: MotoStore) -> None:
     s3.create_bucket(Bucket="bucket")
     s3.put_object(

@@ -580,6 +580,11 @@ BAD_CREATES = {
     "malformed XML": (b"<CreateJobRequest><Operation>", 400, "MalformedXML"),
     "not CreateJobRequest": (b"<Job/>", 400, "MalformedXML"),
     "DTD": (b'<!DOCTYPE x [<!ENTITY e "x">]><CreateJobRequest/>', 400, "MalformedXML"),
+    "DTD in UTF-16": (
+        '<!DOCTYPE x [<!ENTITY e "x">]><CreateJobRequest/>'.encode("utf-16"),
+        400,
+        "MalformedXML",
+    ),
     "no operation": (create_body(""), 400, "InvalidArgument"),
     "two operations": (
         create_body(
@@ -637,6 +642,27 @@ def test_bad_create_job_requests(server: S3BatchServer, case: str, auth: str) ->
     answer = call(server, "POST", "/?batchJob", body, auth=auth)
     assert_oss_error(answer, status, code)
     assert server.batch.jobs() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"<Tagging><TagSet>", "MalformedXML"),
+        (b'<!DOCTYPE t [<!ENTITY e "x">]><Tagging/>', "MalformedXML"),
+        ('<!DOCTYPE t [<!ENTITY e "x">]><Tagging/>'.encode("utf-16"), "MalformedXML"),
+        (b"<Tagging>" + b" " * (1024 * 1024) + b"</Tagging>", "EntityTooLarge"),
+    ],
+    ids=["malformed", "DTD", "DTD in UTF-16", "over 1 MiB"],
+)
+def test_a_bad_put_object_tagging_body_changes_nothing(
+    server: S3BatchServer, body: bytes, code: str
+) -> None:
+    seed(server)
+
+    answer = call(server, "PUT", "/data/photos/a.jpg?tagging", body)
+
+    assert_oss_error(answer, 400, code)
+    assert server.batch.objects.head("data", "photos/a.jpg").tags == {"Owner": "alice"}
 
 
 def test_an_empty_role_arn_has_its_documented_ec(server: S3BatchServer) -> None:

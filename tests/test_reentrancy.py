@@ -438,6 +438,48 @@ def test_other_calls_are_answered_while_a_handler_blocks(client: Any) -> None:
         assert batch.job(job_a).status_history == HAPPY
 
 
+def test_run_waits_for_the_step_another_thread_is_taking(client: Any) -> None:
+    """``batch.run`` of a job another thread is stepping (its handler blocked) waits for
+    that step's outcome, then runs the job to its end: it returns only with the job at
+    rest, and no task is run twice."""
+    with mock_s3batch(progression="manual") as batch:
+        entered, release = threading.Event(), threading.Event()
+        called: list[str] = []
+
+        def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            called.append(event["tasks"][0]["s3Key"])
+            entered.set()
+            release.wait(TIMEOUT)
+            return succeeded(event)
+
+        batch.register_lambda(FUNCTION_ARN, handler)
+        job_id = lambda_job(batch, client, 2)
+        while batch.job(job_id).status != "Active":
+            batch.step(job_id)
+        stepper = threading.Thread(target=batch.step, args=(job_id,), daemon=True)
+        stepper.start()
+        assert entered.wait(TIMEOUT)
+        returned: list[str] = []
+
+        def run() -> None:
+            batch.run(job_id)
+            returned.append(batch.job(job_id).status)
+
+        runner = threading.Thread(target=run, daemon=True)
+        runner.start()
+        runner.join(0.2)
+        assert runner.is_alive()  # waiting for the stepper's outcome, not returned
+        release.set()
+        stepper.join(TIMEOUT)
+        runner.join(TIMEOUT)
+        assert not stepper.is_alive()
+        assert not runner.is_alive()
+        assert returned == ["Complete"]
+        assert sorted(called) == sorted(set(called))
+        assert len(called) == 2
+        assert batch.job(job_id).status_history == HAPPY
+
+
 # --------------------------------------------------------------------------- property
 
 #: What a handler may do: (operation, on its own job or the other one).

@@ -1140,3 +1140,34 @@ def test_a_stopped_server_leaves_no_temporary_file_open() -> None:
         gc.collect()
 
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"<Tagging><TagSet>", "MalformedXML"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaa">]>'
+            b"<Tagging><TagSet><Tag><Key>k</Key><Value>&a;</Value></Tag></TagSet></Tagging>",
+            "MalformedXML",
+        ),
+        (
+            '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE t [<!ENTITY a "x">]>'
+            "<Tagging><TagSet><Tag><Key>k</Key><Value>&a;</Value></Tag></TagSet></Tagging>".encode(
+                "utf-16"
+            ),
+            "MalformedXML",
+        ),
+        (b"<Tagging>" + b" " * (3 << 20) + b"</Tagging>", "EntityTooLarge"),
+    ],
+    ids=["broken", "dtd", "dtd-in-utf16", "over-2-MiB"],
+)
+def test_a_hostile_tagging_body_changes_nothing(
+    server: S3BatchServer, body: bytes, code: str
+) -> None:
+    server.batch.objects.put("hostile", "k", b"x", tags={"kept": "yes"})
+    status, _, answer = raw(
+        server, "PUT", "/hostile/k?tagging", body, {"Content-Type": "application/xml"}
+    )
+    assert (status, f"<Code>{code}</Code>" in answer.decode()) == (400, True)
+    assert server.batch.objects.get_tags("hostile", "k") == {"kept": "yes"}

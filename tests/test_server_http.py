@@ -23,6 +23,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from s3batch_mock import S3BatchServer
+from s3batch_mock.server._headers import metadata_value, safe_headers
 from tests.conftest import ACCOUNT, ROLE
 
 #: boto3 without its type stubs' per-service overloads (clients are used as Any).
@@ -309,6 +310,38 @@ def test_connect_to_the_server_tunnels_plain_http_to_it(server: S3BatchServer) -
     assert answer.count(b"through the tunnel") == 2
 
 
+def test_connect_to_a_foreign_host_never_leaves_the_machine(server: S3BatchServer) -> None:
+    # The server runs in this process, under conftest's guard: a connection or lookup
+    # it made towards the named host would fail the request, not reach AWS.
+    server.batch.objects.put("inputs", "k", b"answered here")
+    target = "s3.us-east-1.amazonaws.com:80"
+    tunneled = request("GET", "/inputs/k", {"Host": target})
+
+    with socket.create_connection((server.host, server.port), timeout=WAIT) as sock:
+        sock.sendall(request("CONNECT", target, {"Host": target}))
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(1)
+        assert statuses(head) == [200]
+        sock.sendall(tunneled)
+        sock.shutdown(socket.SHUT_WR)
+        answer = read_to_close(sock)
+
+    assert statuses(answer) == [200]
+    assert answer.endswith(b"answered here")
+
+
+@pytest.mark.parametrize(
+    "target", ["s3.amazonaws.com", "s3.amazonaws.com:", "host:99999", "[::1:80", "a b:80", ""]
+)
+def test_connect_without_a_valid_host_and_port_is_refused(
+    server: S3BatchServer, target: str
+) -> None:
+    answer = exchange(server, request("CONNECT", target or "/", {"Host": "localhost"}))
+
+    assert statuses(answer)[:1] == [400]
+
+
 def test_connect_to_port_443_is_refused(server: S3BatchServer) -> None:
     target = "s3.amazonaws.com:443"
 
@@ -417,6 +450,38 @@ def test_rfc_2047_metadata_is_stored_decoded_and_round_trips(server: S3BatchServ
 
     assert server.batch.objects.head("inputs", "k").metadata == {"city": "Köln"}
     assert s3.head_object(Bucket="inputs", Key="k")["Metadata"] == {"city": "=?UTF-8?B?S8O2bG4=?="}
+
+
+def test_hostile_header_values_leave_as_one_printable_line() -> None:
+    given = [
+        ("x-amz-meta-lone", "\ud800"),  # a lone surrogate
+        ("x-amz-meta-crlf", "a\r\nSet-Cookie: x=1"),
+        ("x-amz-meta-nul", "\x00\x7f"),
+        ("x-amz-meta-moto", "caf\xc3\xa9"),  # moto's latin-1 reading of UTF-8
+        ("bad name", "v"),
+        ("x-split\r\nInjected", "v"),
+    ]
+
+    assert safe_headers(given) == [
+        ("x-amz-meta-lone", "=?UTF-8?B?7aCA?="),
+        ("x-amz-meta-crlf", "=?UTF-8?B?YQ0KU2V0LUNvb2tpZTogeD0x?="),
+        ("x-amz-meta-nul", "=?UTF-8?B?AH8=?="),
+        ("x-amz-meta-moto", "=?UTF-8?B?Y2Fmw6k=?="),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("caf\xc3\xa9", "café"),  # UTF-8 bytes, read as latin-1 by the WSGI server
+        ("caf\xe9", "caf\xe9"),  # not UTF-8: kept as sent
+        ("=?UTF-8?B?7aCA?=", "=?UTF-8?B?7aCA?="),  # decodes to a lone surrogate: kept
+        ("=?x-unknown?B?QQ==?=", "=?x-unknown?B?QQ==?="),  # unknown charset: kept
+        ("=?UTF-8?B?QQ?=", "A"),
+    ],
+)
+def test_received_metadata_values_decode_or_stay_as_sent(raw: str, stored: str) -> None:
+    assert metadata_value(raw) == stored
 
 
 @pytest.mark.parametrize("value", ["a\r\nSet-Cookie: x=1", "a\nb", "a\rb"])

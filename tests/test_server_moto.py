@@ -19,7 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from s3batch_mock import S3BatchServer
-from s3batch_mock.server._moto import moto_server_available
+from s3batch_mock.server._moto import MotoSide, moto_server_available
 from tests.conftest import ACCOUNT, ROLE, csv_manifest_job, describe
 
 #: boto3 without its type stubs' per-service overloads (clients are used as Any).
@@ -191,3 +191,10 @@ def test_moto_s_errors_reach_the_client(server: S3BatchServer) -> None:
         client(server, "s3").get_object(Bucket="no-such-bucket", Key="k")
 
     assert excinfo.value.response["Error"]["Code"] == "NoSuchBucket"
+
+
+def test_moto_s_buckets_are_never_asked_of_aws_while_mock_aws_is_off() -> None:
+    side = MotoSide()  # not started: a boto3 client would reach the real endpoint
+
+    with pytest.raises(RuntimeError, match="refusing to call AWS"):
+        side.buckets()

@@ -39,6 +39,7 @@ BAD_SETTINGS: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"step_seconds": 1e12}, ValueError, "at most 3.1536e+07"),
     ({"step_seconds": MAX_STEP_SECONDS * 1.0001}, ValueError, "step_seconds"),
     ({"step_seconds": 0}, ValueError, "step_seconds must be greater than 0"),
+    ({"step_seconds": 10**400}, ValueError, "step_seconds must be a finite number of at most"),
     ({"step_seconds": True}, TypeError, "step_seconds must be a number"),
     ({"step_seconds": "1"}, TypeError, "step_seconds must be a number"),
     ({"max_active_jobs": 0}, ValueError, "max_active_jobs must be at least 1"),

@@ -328,6 +328,44 @@ def test_copy_storage_class_is_an_enum(s3batch: S3Batch) -> None:
     )
 
 
+@pytest.mark.parametrize("line_break", ["\r\nSet-Cookie: x=1", "\n", "\r"])
+@pytest.mark.parametrize(
+    ("copy", "field"),
+    [
+        ({"RedirectLocation": "/a{}"}, "Operation.S3PutObjectCopy.RedirectLocation"),
+        (
+            {"NewObjectMetadata": {"ContentType": "text/plain{}"}},
+            "Operation.S3PutObjectCopy.NewObjectMetadata.ContentType",
+        ),
+        (
+            {"NewObjectMetadata": {"UserMetadata": {"note": "a{}"}}},
+            "Operation.S3PutObjectCopy.NewObjectMetadata.UserMetadata.note",
+        ),
+        (
+            {"NewObjectMetadata": {"UserMetadata": {"no{}te": "a"}}},
+            "Operation.S3PutObjectCopy.NewObjectMetadata.UserMetadata:",
+        ),
+    ],
+)
+def test_copy_header_value_with_a_line_break_is_rejected(
+    s3batch: S3Batch, copy: dict[str, Any], field: str, line_break: str
+) -> None:
+    """What a copy writes as an HTTP header of every object (its redirect, metadata and
+    user metadata keys and values) may hold no CR or LF: CreateJob refuses it."""
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {fill(k): fill(v) for k, v in value.items()}
+        return value.format(line_break)
+
+    _create_rejected(
+        s3batch,
+        field,
+        "line break",
+        Operation={"S3PutObjectCopy": {"TargetResource": "arn:aws:s3:::target", **fill(copy)}},
+    )
+
+
 def test_lambda_user_arguments_need_schema_version_2(s3batch: S3Batch) -> None:
     _create_rejected(
         s3batch,

@@ -138,7 +138,7 @@ def invoke(
         try:
             response = handler(event, context)
         except Exception as exc:  # the user's handler failing is a task outcome
-            error = {"errorMessage": str(exc), "errorType": type(exc).__name__}
+            error = {"errorMessage": _exception_text(exc), "errorType": type(exc).__name__}
             return LambdaResult(
                 False,
                 200,
@@ -200,7 +200,18 @@ def _read_response(response: Any, task_id: str) -> LambdaResult:
         code, message = mine[0].get("resultCode"), mine[0].get("resultString", "")
     if code not in _RESULT_CODES:
         return invalid(f"resultCode is {code!r}, not one of {', '.join(_RESULT_CODES)}")
-    text = message if isinstance(message, str) else json.dumps(message, default=str)
+    try:  # the handler's own object: anything may fail in it (Lambda's MarshalError)
+        text = message if isinstance(message, str) else json.dumps(message, default=str)
+    except Exception as exc:
+        return invalid(f"resultString cannot be written as JSON: {_exception_text(exc)}")
     if code == "Succeeded":
         return LambdaResult(True, 200, "", text)
     return LambdaResult(False, 200, code, text)
+
+
+def _exception_text(exc: BaseException) -> str:
+    """``str(exc)``, or a stand-in when the handler's exception cannot even say that."""
+    try:
+        return str(exc)
+    except Exception:
+        return f"<{type(exc).__name__} whose str() failed>"

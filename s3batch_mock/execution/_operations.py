@@ -42,6 +42,8 @@ class Outcome:
 
 
 SUCCEEDED = Outcome(True)
+#: The one empty tag set every S3DeleteObjectTagging task passes (checked once per job).
+_NO_TAGS: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ def _add_tagging(params: Mapping[str, Any], task: Task, context: Context) -> Out
 
 
 def _delete_tagging(params: Mapping[str, Any], task: Task, context: Context) -> Outcome:
-    context.store.put_tags(task.bucket, task.key, task.version_id, MappingProxyType({}))
+    context.store.put_tags(task.bucket, task.key, task.version_id, _NO_TAGS)
     return SUCCEEDED
 
 
@@ -187,14 +189,16 @@ def _put_acl(params: Mapping[str, Any], task: Task, context: Context) -> Outcome
 
 def _restore(params: Mapping[str, Any], task: Task, context: Context) -> Outcome:
     days = params.get("ExpirationInDays")
-    info = context.store.head(task.bucket, task.key, task.version_id)
-    if info.storage_class in ARCHIVED_STORAGE_CLASSES and not days:
-        return Outcome(
-            False,
-            400,
-            "InvalidArgument",
-            f"ExpirationInDays must be at least 1 to restore an object in {info.storage_class}",
-        )
+    if not days:  # only then does the storage class matter here: no HEAD per task otherwise
+        info = context.store.head(task.bucket, task.key, task.version_id)
+        if info.storage_class in ARCHIVED_STORAGE_CLASSES:
+            return Outcome(
+                False,
+                400,
+                "InvalidArgument",
+                "ExpirationInDays must be at least 1 to restore an object in "
+                + info.storage_class,
+            )
     context.store.restore(task.bucket, task.key, task.version_id, days)
     return SUCCEEDED
 

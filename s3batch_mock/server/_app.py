@@ -33,8 +33,6 @@ from s3batch_mock._backend import Backend
 from s3batch_mock._dispatch import Unserved, not_served, respond
 from s3batch_mock._errors import S3ControlError
 from s3batch_mock.wire import (
-    MAX_BODY_BYTES,
-    HttpRequest,
     HttpResponse,
     UnknownRoute,
     new_request_id,
@@ -43,7 +41,7 @@ from s3batch_mock.wire import (
 
 from ._control import PREFIX, ControlEndpoints, json_response, refusal
 from ._headers import safe_headers
-from ._http import WSGIApp
+from ._http import WSGIApp, wire_request
 from ._oss import answer_oss
 from ._s3_api import ObjectRequest, StreamingResponse, address, serve_object
 
@@ -161,7 +159,7 @@ class S3BatchApp:
             path = path.partition("#")[0]
         else:
             raise _BadRequest(f"The request target {target!r} is neither a path nor a URL")
-        _check_host(host)
+        _port_of(host)  # 400 for a malformed one
         return host, path, query
 
     def _control_call(
@@ -181,12 +179,9 @@ class S3BatchApp:
         headers: Mapping[str, str],
         environ: dict[str, Any],
     ) -> HttpResponse:
-        url = f"http://{host or 'localhost'}{path}" + (f"?{query}" if query else "")
-        # The HTTP layer refuses bodies over the limit before reading them; reading
-        # one byte more keeps the service's own check in force all the same.
-        body = environ["wsgi.input"].read(MAX_BODY_BYTES + 1)
+        request = wire_request(method, host, path, query, headers, environ["wsgi.input"])
         try:
-            return respond(self._backend, HttpRequest(method, url, headers, body))
+            return respond(self._backend, request)
         except (Unserved, UnknownRoute) as exc:
             return _xml_error(501, "NotImplemented", not_served(exc))
 
@@ -263,10 +258,10 @@ def _connect(target: str) -> HttpResponse:
     (as for proxy requests in absolute form), so the tunnel's far end is the server
     itself. Port 443 means TLS, which a plain-HTTP server cannot answer: refused.
     """
-    match = _HOST.fullmatch(target)
-    if match is None or not match.group(2):
+    port = _port_of(target)
+    if not port:
         raise _BadRequest(f"CONNECT needs a host:port target, not {target!r}")
-    if int(match.group(2)) == _TLS_PORT:
+    if int(port) == _TLS_PORT:
         return json_response(
             403,
             {
@@ -306,12 +301,14 @@ def _other_service(service: str, headers: Mapping[str, str]) -> HttpResponse:
     return response
 
 
-def _check_host(host: str) -> None:
-    """400 for a ``Host`` (or absolute target's authority) that is not a valid host."""
+def _port_of(host: str) -> str:
+    """The port a ``Host`` (an absolute target's authority, a CONNECT target) names
+    ("" for none); 400 for one that is not a valid host and port."""
     match = _HOST.fullmatch(host)
     valid = match is not None
+    port = ""
     if match is not None:
-        name, port = match.group(1), match.group(2)
+        name, port = match.group(1), match.group(2) or ""
         if port and int(port) > 65535:
             valid = False
         if name.startswith("["):
@@ -321,6 +318,7 @@ def _check_host(host: str) -> None:
                 valid = False
     if not valid:
         raise _BadRequest(f"The Host {host!r} is not a valid host name and port")
+    return port
 
 
 def _request_headers(environ: Mapping[str, Any]) -> dict[str, str]:

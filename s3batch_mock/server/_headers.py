@@ -38,10 +38,7 @@ def metadata_value(raw: str) -> str:
     read as UTF-8, then RFC 2047 encoded words are decoded (S3 stores the decoded
     text). A malformed encoded word is kept as it was sent.
     """
-    try:
-        text = raw.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        text = raw
+    text = _unicode(raw)
     if "=?" not in text:
         return text
     try:

@@ -30,8 +30,8 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import IO, Any, ClassVar
 
 from waitress.adjustments import Adjustments  # type: ignore[import-untyped]
 from waitress.channel import HTTPChannel  # type: ignore[import-untyped]
@@ -40,10 +40,17 @@ from waitress.server import TcpWSGIServer  # type: ignore[import-untyped]
 from waitress.task import ThreadedTaskDispatcher, WSGITask  # type: ignore[import-untyped]
 from waitress.utilities import BadRequest, RequestEntityTooLarge  # type: ignore[import-untyped]
 
-from s3batch_mock.wire import MAX_BODY_BYTES
+from s3batch_mock.wire import MAX_BODY_BYTES, HttpRequest
 from s3batch_mock.wire._oss import is_job_call
 
-__all__ = ["MAX_HEADER_BYTES", "MAX_OBJECT_BYTES", "HttpServer", "WSGIApp", "body_limit"]
+__all__ = [
+    "MAX_HEADER_BYTES",
+    "MAX_OBJECT_BYTES",
+    "HttpServer",
+    "WSGIApp",
+    "body_limit",
+    "wire_request",
+]
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
 
@@ -69,6 +76,19 @@ def body_limit(path: str, query: str = "") -> int:
     if path.startswith(_SMALL_BODY_PREFIXES) or is_job_call(path, query):
         return MAX_BODY_BYTES
     return MAX_OBJECT_BYTES
+
+
+def wire_request(
+    method: str, host: str, path: str, query: str, headers: Mapping[str, str], body: IO[bytes]
+) -> HttpRequest:
+    """A job call as the wire layers (s3control's, OSS's) take it: an absolute URL
+    (``localhost`` when the request named no host) and the body read whole.
+
+    The parser refuses bodies over ``body_limit`` before reading them; reading one byte
+    more keeps the service's own check in force all the same.
+    """
+    url = f"http://{host or 'localhost'}{path or '/'}" + (f"?{query}" if query else "")
+    return HttpRequest(method, url, headers, body.read(MAX_BODY_BYTES + 1))
 
 
 class _Parser(HTTPRequestParser):  # type: ignore[misc]

@@ -68,6 +68,8 @@ class MotoSide:
         """Every bucket in moto's S3 and its keys, for ``GET /_s3batch/state``."""
         import boto3  # noqa: PLC0415
 
+        if not self._active:  # the client below would otherwise reach AWS itself
+            raise RuntimeError("moto's mock_aws is not active: refusing to call AWS")
         # AWS's own endpoint, whatever AWS_ENDPOINT_URL says: mock_aws answers it in-process.
         # Credentials given, not looked up: moto accepts any, and the environment may
         # hold none (a test that cleared it).

@@ -16,9 +16,10 @@ from typing import IO
 
 from s3batch_mock import _oss
 from s3batch_mock._backend import Backend
-from s3batch_mock.wire import MAX_BODY_BYTES, HttpRequest, HttpResponse
+from s3batch_mock.wire import HttpResponse
 from s3batch_mock.wire._oss import is_job_call, is_oss_request
 
+from ._http import wire_request
 from ._oss_objects import OssObjectRequest, serve_oss_object
 from ._s3_api import StreamingResponse
 
@@ -41,9 +42,7 @@ def answer_oss(
     lower-case names; ``body`` the request's body stream.
     """
     if is_job_call(path, query):
-        url = f"http://{host or 'localhost'}{path or '/'}" + (f"?{query}" if query else "")
-        data = body.read(MAX_BODY_BYTES + 1)
-        return _oss.respond(backend, HttpRequest(method, url, headers, data))
+        return _oss.respond(backend, wire_request(method, host, path, query, headers, body))
     if not is_oss_request(headers, host, query):
         return None
     request = OssObjectRequest(method, host, path, query, headers, body)

@@ -22,22 +22,22 @@ import functools
 import io
 import re
 import threading
-import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any, cast
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from s3batch_mock.stores import ObjectInfo, ObjectStore, ObjectStoreError, check_readable
-from s3batch_mock.wire import HttpResponse
+from s3batch_mock.wire import MAX_BODY_BYTES, HttpResponse
 from s3batch_mock.wire._oss import (
     OssError,
     new_oss_request_id,
+    parse_xml,
     render_error,
     xml_document,
 )
 
-from ._s3_api import StreamingResponse, address
+from ._s3_api import StreamingResponse, address, call_named, list_page
 
 __all__ = ["OssObjectRequest", "serve_oss_object"]
 
@@ -195,9 +195,7 @@ def _handler_for(
                 return _get_object
             if method == "DELETE":
                 return _delete_object
-    what = f"{method} /{bucket or ''}{'/' + key if key else ''}"
-    if params:
-        what += "?" + "&".join(sorted(params))
+    what = call_named(method, bucket, key, params)
     raise OssError(
         "NotImplemented",
         501,
@@ -231,41 +229,14 @@ def _max_keys(params: Mapping[str, str]) -> int:
     return value
 
 
-def _listing(
-    store: ObjectStore, bucket: str, prefix: str, delimiter: str, after: str
-) -> Iterator[tuple[str, bool]]:
-    """(key, False) per object and (prefix, True) once per common prefix, in order."""
-    seen = ""
-    for key in store.keys(bucket, prefix):
-        if key <= after or (seen and key.startswith(seen)):
-            continue
-        cut = key.find(delimiter, len(prefix)) if delimiter else -1
-        if cut < 0:
-            yield key, False
-            continue
-        seen = key[: cut + len(delimiter)]
-        if seen > after:
-            yield seen, True
-
-
 def _page(
     call: _Call, after: str
 ) -> tuple[list[ObjectInfo], list[str], str, bool, Callable[[str], str]]:
     params = call.params
     prefix, delimiter = params.get("prefix", ""), params.get("delimiter", "")
-    max_keys = _max_keys(params)
-    contents: list[ObjectInfo] = []
-    prefixes: list[str] = []
-    last, truncated = "", False
-    for name, common in _listing(call.store, call.bucket, prefix, delimiter, after):
-        if len(contents) + len(prefixes) == max_keys:
-            truncated = True
-            break
-        if common:
-            prefixes.append(name)
-        else:
-            contents.append(call.store.head(call.bucket, name))
-        last = name
+    contents, prefixes, last, truncated = list_page(
+        call.store, call.bucket, prefix, delimiter, after, _max_keys(params)
+    )
     encode: Callable[[str], str] = str
     if params.get("encoding-type") == "url":
         encode = functools.partial(quote, safe="")
@@ -305,15 +276,27 @@ def _list_objects(call: _Call) -> HttpResponse:
         out.leaf("IsTruncated", truncated)
         if truncated:
             out.leaf("NextMarker", encode(last))
-        for info in contents:
-            _contents(out, info, encode, owner=True)
-        for prefix in prefixes:
-            out.open("CommonPrefixes")
-            out.leaf("Prefix", encode(prefix))
-            out.close("CommonPrefixes")
-        out.close("ListBucketResult")
+        _entries(out, contents, prefixes, encode, owner=True)
 
     return _xml_response(call, build)
+
+
+def _entries(
+    out: Any,
+    contents: list[ObjectInfo],
+    prefixes: list[str],
+    encode: Callable[[str], str],
+    *,
+    owner: bool,
+) -> None:
+    """The objects and common prefixes of a ListObjects page, and the document's end."""
+    for info in contents:
+        _contents(out, info, encode, owner=owner)
+    for prefix in prefixes:
+        out.open("CommonPrefixes")
+        out.leaf("Prefix", encode(prefix))
+        out.close("CommonPrefixes")
+    out.close("ListBucketResult")
 
 
 def _list_objects_v2(call: _Call) -> HttpResponse:
@@ -346,13 +329,7 @@ def _list_objects_v2(call: _Call) -> HttpResponse:
         if truncated:
             out.leaf("NextContinuationToken", last.encode("utf-8").hex())
         out.leaf("KeyCount", len(contents) + len(prefixes))
-        for info in contents:
-            _contents(out, info, encode, owner=owner)
-        for prefix in prefixes:
-            out.open("CommonPrefixes")
-            out.leaf("Prefix", encode(prefix))
-            out.close("CommonPrefixes")
-        out.close("ListBucketResult")
+        _entries(out, contents, prefixes, encode, owner=owner)
 
     return _xml_response(call, build)
 
@@ -497,15 +474,7 @@ def _get_tagging(call: _Call) -> HttpResponse:
 
 
 def _put_tagging(call: _Call) -> HttpResponse:
-    body = call.request.body.read()
-    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
-        raise OssError("MalformedXML", 400, "The XML you provided was not well-formed.")
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError as exc:
-        raise OssError(
-            "MalformedXML", 400, f"The XML you provided was not well-formed: {exc}"
-        ) from None
+    root = parse_xml(call.request.body.read(MAX_BODY_BYTES + 1))
     tags = {(tag.findtext("Key") or ""): (tag.findtext("Value") or "") for tag in root.iter("Tag")}
     version = call.params.get("versionId")
     call.store.put_tags(call.bucket, call.key, version, tags)

@@ -36,10 +36,18 @@ from s3batch_mock.stores import (
     SPOOL_BYTES,
     EmbeddedStore,
     ObjectInfo,
+    ObjectStore,
     ObjectStoreError,
     check_readable,
 )
-from s3batch_mock.wire import HttpResponse, base_headers, new_request_id, render_document
+from s3batch_mock.wire import (
+    HttpResponse,
+    XMLRefused,
+    base_headers,
+    new_request_id,
+    parse_untrusted,
+    render_document,
+)
 
 from ._headers import metadata_value
 
@@ -47,6 +55,8 @@ __all__ = ["ObjectRequest", "StreamingResponse", "serve_object"]
 
 _NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
 _MAX_KEYS = 1000
+#: The largest XML body the object API reads (DeleteObjects of 1,000 long keys fits).
+_MAX_XML_BYTES = 2 << 20
 _MAX_DELETE_KEYS = 1000
 _SERVED = (
     "ListBuckets, CreateBucket, HeadBucket, DeleteBucket, ListObjects, ListObjectsV2, "
@@ -121,6 +131,12 @@ def serve_object(store: EmbeddedStore, request: ObjectRequest) -> HttpResponse |
         return _error(request, failure, request_id)
 
 
+def call_named(method: str, bucket: str | None, key: str | None, params: Mapping[str, str]) -> str:
+    """An object call as a "not served" message names it: ``GET /bucket/key?acl``."""
+    what = f"{method} /{bucket or ''}{'/' + key if key else ''}"
+    return what + ("?" + "&".join(sorted(params)) if params else "")
+
+
 _ObjectCall = Callable[
     [EmbeddedStore, ObjectRequest, dict[str, str]], HttpResponse | StreamingResponse
 ]
@@ -158,9 +174,7 @@ def _handler_for(request: ObjectRequest) -> _ObjectCall:
             return _head_object
         if method == "DELETE":
             return _delete_object
-    what = f"{method} {'/' + (request.bucket or '')}{'/' + request.key if request.key else ''}"
-    if query:
-        what += "?" + "&".join(sorted(query))
+    what = call_named(method, request.bucket, request.key, query)
     raise _S3Error(
         "NotImplemented",
         501,
@@ -227,7 +241,9 @@ def _list_objects_v1(
     prefix, delimiter = query.get("prefix", ""), query.get("delimiter", "")
     max_keys = _max_keys(query)
     marker = query.get("marker", "")
-    contents, prefixes, last, truncated = _page(store, bucket, prefix, delimiter, marker, max_keys)
+    contents, prefixes, last, truncated = list_page(
+        store, bucket, prefix, delimiter, marker, max_keys
+    )
     encode = _encoder(query)
     result: dict[str, Any] = {
         "IsTruncated": truncated,
@@ -247,8 +263,8 @@ def _list_objects_v1(
     return _document("ListObjects", result, "ListBucketResult", headers)
 
 
-def _page(
-    store: EmbeddedStore, bucket: str, prefix: str, delimiter: str, after: str, max_keys: int
+def list_page(
+    store: ObjectStore, bucket: str, prefix: str, delimiter: str, after: str, max_keys: int
 ) -> tuple[list[ObjectInfo], list[str], str, bool]:
     """(objects, common prefixes, last key or prefix listed, truncated) of one page."""
     contents: list[ObjectInfo] = []
@@ -292,7 +308,7 @@ def _delete_objects(
     """DeleteObjects: up to 1000 keys; each is deleted or reported as an error."""
     bucket = _bucket(request)
     store.keys(bucket, "\x00")  # NoSuchBucket if it is missing
-    root = _xml(request.body.read())
+    root = _xml(request)
     objects = [item for item in root.iter() if item.tag.rpartition("}")[2] == "Object"]
     if not objects or len(objects) > _MAX_DELETE_KEYS:
         raise _S3Error(
@@ -325,7 +341,9 @@ def _list_objects(
     max_keys = _max_keys(query)
     token = query.get("continuation-token")
     after = max(_read_token(token) if token else "", query.get("start-after", ""))
-    contents, prefixes, last, truncated = _page(store, bucket, prefix, delimiter, after, max_keys)
+    contents, prefixes, last, truncated = list_page(
+        store, bucket, prefix, delimiter, after, max_keys
+    )
     encode = _encoder(query)
     result: dict[str, Any] = {
         "IsTruncated": truncated,
@@ -353,7 +371,7 @@ def _list_objects(
 
 
 def _listing(
-    store: EmbeddedStore, bucket: str, prefix: str, delimiter: str, after: str
+    store: ObjectStore, bucket: str, prefix: str, delimiter: str, after: str
 ) -> Iterator[tuple[str, str | None]]:
     """(key, None) for each object and (key, prefix) once per common prefix, in order."""
     seen = ""
@@ -506,7 +524,7 @@ def _get_tagging(
 def _put_tagging(
     store: EmbeddedStore, request: ObjectRequest, headers: dict[str, str]
 ) -> HttpResponse:
-    root = _xml(request.body.read())
+    root = _xml(request)
     tags = {
         (tag.findtext("{*}Key") or ""): (tag.findtext("{*}Value") or "")
         for tag in root.iter()
@@ -518,13 +536,14 @@ def _put_tagging(
     return HttpResponse(200, headers, b"")
 
 
-def _xml(body: bytes) -> ET.Element:
+def _xml(request: ObjectRequest) -> ET.Element:
+    """The request's XML body (tagging, DeleteObjects): at most ``_MAX_XML_BYTES``, read
+    no further; UTF-8 and no DTD (``wire.parse_untrusted``)."""
     try:
-        return ET.fromstring(body)
-    except ET.ParseError as exc:
-        raise _S3Error(
-            "MalformedXML", 400, f"The XML you provided was not well-formed: {exc}"
-        ) from None
+        return parse_untrusted(request.body.read(_MAX_XML_BYTES + 1), _MAX_XML_BYTES)
+    except XMLRefused as exc:
+        code = "EntityTooLarge" if exc.too_large else "MalformedXML"
+        raise _S3Error(code, 400, str(exc)) from None
 
 
 def _object_headers(info: ObjectInfo) -> dict[str, str]:

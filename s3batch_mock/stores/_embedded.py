@@ -20,7 +20,6 @@ from types import MappingProxyType
 from typing import IO, Any
 
 from s3batch_mock._clock import now
-from s3batch_mock._errors import MockEndedError, ended_message
 
 from ._protocol import (
     _EMPTY,
@@ -33,14 +32,15 @@ from ._protocol import (
     body_stream,
 )
 from ._rules import (
-    check_bucket_name,
     check_copy,
+    check_face,
     check_header_values,
-    check_key,
+    check_new_object,
     check_object_tags,
     check_prefix,
     check_retention_change,
     grant_headers,
+    no_object_lock,
 )
 
 __all__ = ["EmbeddedStore"]
@@ -102,7 +102,7 @@ class EmbeddedStore:
 
     def create_bucket(self, bucket: str, *, object_lock: bool = False) -> None:
         """Create an (empty) bucket; ``object_lock=True`` allows legal holds and retention."""
-        self._face(bucket)
+        check_face(self._ended, bucket)
         with self._lock:
             existing = self._buckets.setdefault(bucket, _Bucket())
             existing.object_lock = existing.object_lock or object_lock
@@ -122,10 +122,9 @@ class EmbeddedStore:
 
         Everything is checked before the bucket is created or a byte is stored.
         """
-        self._face(bucket, key)
+        check_face(self._ended, bucket, key)
         stream = body_stream(body)
-        check_object_tags(tags or {})
-        check_header_values(metadata or {}, content_type=content_type)
+        check_new_object(metadata, content_type, tags)
         self.create_bucket(bucket)
         info = self.write(
             bucket,
@@ -139,16 +138,16 @@ class EmbeddedStore:
         return info.etag
 
     def get(self, bucket: str, key: str) -> bytes:
-        self._face(bucket, key)
+        check_face(self._ended, bucket, key)
         with self.open(bucket, key) as stream:
             return stream.read()
 
     def keys(self, bucket: str, prefix: str = "") -> list[str]:
-        self._face(bucket)
+        check_face(self._ended, bucket)
         return self._keys(bucket, check_prefix(prefix))
 
     def get_tags(self, bucket: str, key: str) -> dict[str, str]:
-        self._face(bucket, key)
+        check_face(self._ended, bucket, key)
         return dict(self.head(bucket, key).tags)
 
     def clear(self) -> None:
@@ -206,7 +205,7 @@ class EmbeddedStore:
 
     def delete(self, bucket: str, key: str) -> None:
         """Remove every version of an object (a missing key is no error, as on S3)."""
-        self._face(bucket, key)
+        check_face(self._ended, bucket, key)
         with self._lock:
             self._bucket(bucket)
             for version in self._buckets[bucket].versions.pop(key, []):
@@ -324,14 +323,6 @@ class EmbeddedStore:
 
     # ------------------------------------------------------------------ internals
 
-    def _face(self, bucket: str, *key: str) -> None:
-        """The checks of every method for tests: the scope is alive, the names valid."""
-        if self._ended is not None and self._ended():
-            raise MockEndedError(ended_message("batch.objects"))
-        check_bucket_name(bucket)
-        for name in key:
-            check_key(name)
-
     def _keys(self, bucket: str, prefix: str) -> list[str]:
         with self._lock:
             return sorted(
@@ -373,12 +364,7 @@ class EmbeddedStore:
 
     def _require_object_lock(self, bucket: str) -> None:
         if not self._bucket(bucket).object_lock:
-            raise ObjectStoreError(
-                "InvalidRequest",
-                400,
-                f"Bucket is missing Object Lock Configuration: {bucket} (create it with "
-                "batch.objects.create_bucket(bucket, object_lock=True))",
-            )
+            raise no_object_lock(bucket)
 
     def _bucket(self, bucket: str) -> _Bucket:
         try:

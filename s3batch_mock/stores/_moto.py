@@ -47,18 +47,16 @@ import botocore.config
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from s3batch_mock._errors import MockEndedError, ended_message
-
 from ._protocol import Body, CopySpec, ObjectInfo, ObjectStoreError, body_stream, moto_is_active
 from ._rules import (
-    check_bucket_name,
     check_copy,
-    check_header_values,
-    check_key,
+    check_face,
+    check_new_object,
     check_object_tags,
     check_prefix,
     check_retention_change,
     grant_headers,
+    no_object_lock,
 )
 
 __all__ = ["MotoStore"]
@@ -145,7 +143,7 @@ class MotoStore:
         this is idempotent; object lock on an existing bucket needs versioning first,
         and moto only allows it while the bucket is empty (``InvalidBucket``).
         """
-        self._face(bucket)
+        check_face(self._ended, bucket)
         s3 = self._s3()
         params: dict[str, Any] = {"Bucket": bucket}
         if object_lock:
@@ -179,11 +177,10 @@ class MotoStore:
         The object is put first and the bucket created only on ``NoSuchBucket``, so
         the usual case costs one call. Names, body and tags are checked before either.
         """
-        self._face(bucket, key)
-        check_header_values(metadata or {}, content_type=content_type)
+        check_face(self._ended, bucket, key)
         with body_stream(body) as stream:
             data = stream.read()
-        check_object_tags(tags or {})
+        check_new_object(metadata, content_type, tags)
         params: dict[str, Any] = {
             "Bucket": bucket,
             "Key": key,
@@ -205,16 +202,16 @@ class MotoStore:
         return _etag(response)
 
     def get(self, bucket: str, key: str) -> bytes:
-        self._face(bucket, key)
+        check_face(self._ended, bucket, key)
         with self.open(bucket, key) as stream:
             return stream.read()
 
     def keys(self, bucket: str, prefix: str = "") -> list[str]:
-        self._face(bucket)
+        check_face(self._ended, bucket)
         return sorted(self._list(bucket, check_prefix(prefix)))
 
     def get_tags(self, bucket: str, key: str) -> dict[str, str]:
-        self._face(bucket, key)
+        check_face(self._ended, bucket, key)
         response = _call(self._s3().get_object_tagging, Bucket=bucket, Key=key)
         return _tag_dict(response)
 
@@ -367,6 +364,9 @@ class MotoStore:
         )
 
     def restore(self, bucket: str, key: str, version_id: str | None, days: int | None) -> None:
+        """moto ignores ``versionId`` on RestoreObject (it restores the latest version, or
+        says ``InvalidObjectState`` of it), so the version is checked here first."""
+        self._head(bucket, key, version_id)
         _call(
             self._s3().restore_object,
             **_version_params(bucket, key, version_id),
@@ -489,14 +489,6 @@ class MotoStore:
 
     # ------------------------------------------------------------------ internals
 
-    def _face(self, bucket: str, *key: str) -> None:
-        """The checks of every method for tests: the scope is alive, the names valid."""
-        if self._ended is not None and self._ended():
-            raise MockEndedError(ended_message("batch.objects"))
-        check_bucket_name(bucket)
-        for name in key:
-            check_key(name)
-
     def _s3(self) -> Any:
         """The cached client, made on first use so that moto's env credentials apply.
 
@@ -590,12 +582,7 @@ class MotoStore:
             response = {}
         enabled = response.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled")
         if enabled != "Enabled":
-            raise ObjectStoreError(
-                "InvalidRequest",
-                400,
-                f"Bucket is missing Object Lock Configuration: {bucket} (create it with "
-                "object lock enabled)",
-            )
+            raise no_object_lock(bucket)
 
 
 # ---------------------------------------------------------------------- helpers

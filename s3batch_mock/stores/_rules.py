@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from s3batch_mock._clock import now
+from s3batch_mock._errors import MockEndedError, ended_message
 
 from ._protocol import (
     ARCHIVED_STORAGE_CLASSES,
@@ -28,13 +29,16 @@ __all__ = [
     "MAX_OBJECT_TAGS",
     "check_bucket_name",
     "check_copy",
+    "check_face",
     "check_header_values",
     "check_key",
+    "check_new_object",
     "check_object_tags",
     "check_prefix",
     "check_readable",
     "check_retention_change",
     "grant_headers",
+    "no_object_lock",
 ]
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -220,6 +224,35 @@ def check_header_values(
                 f"{name} contains a line break (CR or LF), which no HTTP header value may "
                 f"hold: {value!r}",
             )
+
+
+def check_face(ended: Callable[[], bool] | None, bucket: str, *keys: str) -> None:
+    """The checks of every store method for tests: the owning scope is alive
+    (``MockEndedError`` once ``ended()`` is true), the bucket name and keys valid."""
+    if ended is not None and ended():
+        raise MockEndedError(ended_message("batch.objects"))
+    check_bucket_name(bucket)
+    for key in keys:
+        check_key(key)
+
+
+def check_new_object(
+    metadata: Mapping[str, str] | None, content_type: str, tags: Mapping[str, str] | None
+) -> None:
+    """What both stores' ``put`` checks of a new object besides its names and body:
+    its header values (``check_header_values``) and its tag set (``check_object_tags``)."""
+    check_header_values(metadata or {}, content_type=content_type)
+    check_object_tags(tags or {})
+
+
+def no_object_lock(bucket: str) -> ObjectStoreError:
+    """S3's refusal of a legal hold or retention in a bucket without object lock."""
+    return ObjectStoreError(
+        "InvalidRequest",
+        400,
+        f"Bucket is missing Object Lock Configuration: {bucket} (create it with "
+        "batch.objects.create_bucket(bucket, object_lock=True))",
+    )
 
 
 def check_copy(spec: CopySpec) -> None:

@@ -25,6 +25,7 @@ from ._s3control import (
     service_model,
 )
 from ._validation import Violation, check
+from ._xml import XMLRefused, parse_untrusted
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -34,11 +35,13 @@ __all__ = [
     "ParsedRequest",
     "UnknownRoute",
     "Violation",
+    "XMLRefused",
     "base_headers",
     "check",
     "new_request_id",
     "operation_for",
     "parse_request",
+    "parse_untrusted",
     "render_document",
     "render_error",
     "render_result",

@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 from s3batch_mock._text import xml_text
 
 from ._s3control import MAX_BODY_BYTES, HttpRequest, HttpResponse
+from ._xml import XMLRefused, parse_untrusted
 
 __all__ = [
     "DEFAULT_REGION",
@@ -42,6 +43,7 @@ __all__ = [
     "new_oss_request_id",
     "oss_host_region",
     "parse_request",
+    "parse_xml",
     "render_error",
     "render_result",
     "xml_document",
@@ -346,17 +348,15 @@ def _status(query: Mapping[str, str], body: bytes) -> dict[str, Any]:
 # ---------------------------------------------------------------------- CreateJob
 
 
-def _xml(body: bytes) -> ET.Element:
-    if len(body) > MAX_BODY_BYTES:
-        raise OssError(
-            "EntityTooLarge", 400, f"The request body is larger than {MAX_BODY_BYTES} bytes."
-        )
-    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:  # no entities, external or not
-        raise _malformed("The XML you provided was not well-formed: DTDs are not allowed.")
+def parse_xml(body: bytes) -> ET.Element:
+    """An OSS request's XML body: at most ``MAX_BODY_BYTES``, UTF-8, no DTD; else
+    ``OssError`` (EntityTooLarge or MalformedXML)."""
     try:
-        return ET.fromstring(body)
-    except ET.ParseError as exc:
-        raise _malformed(f"The XML you provided was not well-formed: {exc}.") from None
+        return parse_untrusted(body, MAX_BODY_BYTES)
+    except XMLRefused as exc:
+        if exc.too_large:
+            raise OssError("EntityTooLarge", 400, str(exc)) from None
+        raise _malformed(str(exc)) from None
 
 
 def _children(element: ET.Element) -> dict[str, ET.Element]:
@@ -526,7 +526,7 @@ def _generator(element: ET.Element) -> dict[str, Any]:
 
 
 def _create(query: Mapping[str, str], body: bytes) -> dict[str, Any]:
-    root = _xml(body)
+    root = parse_xml(body)
     if root.tag != "CreateJobRequest":
         raise _malformed(f"The root element must be CreateJobRequest, not {root.tag}.")
     children = _children(root)

@@ -34,7 +34,7 @@ from botocore.utils import parse_timestamp
 
 from s3batch_mock._clock import iso8601
 from s3batch_mock._errors import S3ControlError, invalid_input
-from s3batch_mock._text import NOT_XML, xml_text
+from s3batch_mock._text import NOT_XML, fit, xml_text
 
 from ._per_shape import PerShape
 
@@ -539,7 +539,7 @@ def _compile_renderer(shape: Shape) -> _Renderer:
     Model names enter the source only as ``repr`` literals, so none can change the code.
     The output is exactly what walking the shapes member by member would produce.
     """
-    source = _Source({"escape": _escape, "safe": xml_text})
+    source = _Source({"escape": _escape, "safe": xml_text, "fit": fit})
     source.line(1, "append = out.append")
     source.value(1, "value", None, shape, ())
     code = "def render(value, name, out):\n" + "\n".join(source.lines)
@@ -625,7 +625,7 @@ class _Source:
                 # Derived text (a failure reason naming a long key) within the model's
                 # maximum; input was already checked against it.
                 self.line(depth, f"if len(t) > {int(maximum)}:")
-                self.line(depth + 1, f"t = t[:{int(maximum) - 1}] + '\u2026'")
+                self.line(depth + 1, f"t = fit(t, {int(maximum)})")
             if kind not in _NUMBERS:  # ``_text``: printable text (most) needs no scan
                 self.line(depth, "if not t.isprintable():")
                 self.line(depth + 1, "t = safe(t)")

@@ -208,6 +208,3 @@ def _matcher(pattern: str) -> Callable[[str], bool]:
     return lambda text: all(
         c in literals or unicodedata.category(c)[0] in categories for c in text
     )
-
-
-# --------------------------------------------------------------------------- safe text
